@@ -1,0 +1,437 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: (c) 2026, m365.exchange developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Client of the Exchange Online admin API (adminapi/beta InvokeCommand).
+
+This is the REST endpoint the ExchangeOnlineManagement v3 module talks to. It
+runs one cmdlet per request (or up to ten per $batch) and answers with an
+OData envelope; see docs/architecture.md and the wire notes it points to.
+"""
+
+import datetime
+import email.utils
+import json
+import random
+import threading
+import time
+import uuid
+from urllib.parse import quote, urlsplit
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+except ImportError:
+    requests = None
+
+from ansible_collections.m365.exchange.plugins.module_utils._auth import TokenProvider
+from ansible_collections.m365.exchange.plugins.module_utils._errors import (
+    ConfigurationError,
+    ExchangeError,
+    ThrottledError,
+    TransientError,
+    error_from_fault,
+    parse_fault,
+)
+from ansible_collections.m365.exchange.plugins.module_utils._parsing import parse_envelope
+
+COLLECTION_VERSION = "0.1.0"
+APP_ANCHOR = "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@%s"
+PAGE_SIZE = 1000
+BATCH_LIMIT = 10
+MORE_RESULTS_WARNING = "There are more results available than are currently displayed"
+
+# Writes that may be sent twice: adding an ACE that exists, or removing one that
+# does not, succeeds with a warning, so a retry after a lost response is harmless.
+RETRY_SAFE_WRITES = frozenset(["Add-MailboxPermission", "Remove-MailboxPermission"])
+
+
+def is_retry_safe(cmdlet):
+    return cmdlet.startswith("Get-") or cmdlet in RETRY_SAFE_WRITES
+
+
+class Command:
+    """One cmdlet invocation."""
+
+    __slots__ = ("cmdlet", "parameters", "select", "retry_safe")
+
+    def __init__(self, cmdlet, parameters=None, select=None, retry_safe=None):
+        self.cmdlet = cmdlet
+        self.parameters = dict(parameters or {})
+        self.select = tuple(select) if select else None
+        self.retry_safe = is_retry_safe(cmdlet) if retry_safe is None else retry_safe
+
+    @property
+    def identity(self):
+        return self.parameters.get("Identity")
+
+    def body(self):
+        return {"CmdletInput": {"CmdletName": self.cmdlet, "Parameters": self.parameters}}
+
+    def __repr__(self):
+        return "Command(%r, %r)" % (self.cmdlet, self.parameters)
+
+
+class CommandResult:
+    """Rows (PascalCase keys, no @odata annotations) and the warnings of one cmdlet."""
+
+    __slots__ = ("value", "warnings")
+
+    def __init__(self, value=None, warnings=None):
+        self.value = value if value is not None else []
+        self.warnings = warnings if warnings is not None else []
+
+    def __repr__(self):
+        return "CommandResult(%d rows, %d warnings)" % (len(self.value), len(self.warnings))
+
+
+class RetryPolicy:
+    """How long and how often to retry: bounded by attempts and by total time."""
+
+    def __init__(self, max_attempts=6, max_throttled=60, max_elapsed=900.0, base_delay=0.5, max_delay=30.0):
+        self.max_attempts = max_attempts
+        self.max_throttled = max_throttled
+        self.max_elapsed = max_elapsed
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+
+    def start(self):
+        return RetryState(self)
+
+
+class RetryState:
+    """The retries of one unit of work (a request, or a command inside a batch)."""
+
+    def __init__(self, policy):
+        self.policy = policy
+        self.failures = 0
+        self.throttled = 0
+        self.started = time.monotonic()
+        self.token_renewed = False
+
+    def after_throttle(self, retry_after):
+        """Seconds to wait after a 429, or None once the budget is spent."""
+        self.throttled += 1
+        if self.throttled > self.policy.max_throttled:
+            return None
+        delay = retry_after if retry_after is not None else self._backoff(self.throttled)
+        return self._within_budget(delay * random.uniform(1.0, 1.1))
+
+    def after_failure(self):
+        """Seconds to wait after a 5xx or a connection error, or None once the budget is spent."""
+        self.failures += 1
+        if self.failures >= self.policy.max_attempts:
+            return None
+        return self._within_budget(self._backoff(self.failures))
+
+    def _backoff(self, attempt):
+        ceiling = min(self.policy.max_delay, self.policy.base_delay * 2 ** attempt)
+        return random.uniform(self.policy.base_delay, max(self.policy.base_delay, ceiling))
+
+    def _within_budget(self, delay):
+        if time.monotonic() - self.started + delay > self.policy.max_elapsed:
+            return None
+        return delay
+
+
+def parse_retry_after(value):
+    """Retry-After as seconds: a number (fractions allowed) or an HTTP date."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+class ClientStats:
+    """Counters of what the client sent, for results and benchmarks."""
+
+    FIELDS = ("http_requests", "batch_requests", "cmdlets", "throttled", "retries", "token_renewals")
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        for name in self.FIELDS:
+            setattr(self, name, 0)
+
+    def add(self, **counts):
+        with self._lock:
+            for name, count in counts.items():
+                setattr(self, name, getattr(self, name) + count)
+
+    def as_dict(self):
+        return dict((name, getattr(self, name)) for name in self.FIELDS)
+
+
+class MsalHttpClient:
+    """The http_client msal uses: our session, our TLS settings, our errors."""
+
+    def __init__(self, session, verify, timeout):
+        self._session = session
+        self._verify = verify
+        self._timeout = timeout
+
+    def post(self, url, **kwargs):
+        return self._request("POST", url, **kwargs)
+
+    def get(self, url, **kwargs):
+        return self._request("GET", url, **kwargs)
+
+    def close(self):
+        """The session belongs to the client; it closes it."""
+
+    def _request(self, method, url, **kwargs):
+        kwargs.setdefault("timeout", self._timeout)
+        # per request, because REQUESTS_CA_BUNDLE would override Session.verify
+        kwargs["verify"] = self._verify
+        try:
+            return self._session.request(method, url, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            raise tls_error(url, exc)
+        except requests.exceptions.RequestException as exc:
+            raise TransientError("Cannot reach the Entra ID authority %s: %s. Check authority_url, environment and "
+                                 "the network (proxy settings)." % (_origin(url), _reason(exc)))
+
+
+def tls_error(url, exc):
+    return ConfigurationError(
+        "TLS verification of %s failed (%s). Set ca_path to the CA bundle that issued the server's certificate; "
+        "validate_certs=false turns verification off and is not recommended." % (_origin(url), _reason(exc)))
+
+
+def new_session(pool_size):
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(4, pool_size), max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+class ExchangeOnlineClient:
+    """Runs cmdlets through InvokeCommand; thread-safe, one token per process."""
+
+    def __init__(self, settings, session=None, token_provider=None, retry_policy=None, pool_size=32,
+                 timeout=(15, 300)):
+        if requests is None:
+            raise ConfigurationError("the Python package 'requests' is required")
+        self.settings = settings
+        self.stats = ClientStats()
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._session = session or new_session(pool_size)
+        self._verify = settings.verify
+        self._timeout = timeout
+        self._tokens = token_provider or TokenProvider(settings, MsalHttpClient(self._session, self._verify, timeout))
+        self._base_url = "%s/adminapi/beta/%s" % (settings.api_url, quote(settings.tenant, safe=""))
+        self._api_origin = _origin(settings.api_url)
+        self._anchor = APP_ANCHOR % settings.tenant
+        self._connection_id = str(uuid.uuid4())
+        self._pause_lock = threading.Lock()
+        self._paused_until = 0.0
+
+    # ---- public API -------------------------------------------------------------------------
+
+    def invoke(self, cmdlet, parameters=None, select=None):
+        """Run one cmdlet and return every row of every page."""
+        return self.execute(Command(cmdlet, parameters, select))
+
+    def execute(self, command):
+        result = CommandResult()
+        for page in self.iter_pages(command):
+            result.value.extend(page.value)
+            result.warnings.extend(page.warnings)
+        return result
+
+    def iter_pages(self, command, next_link=None):
+        """Yield one CommandResult per page, following @odata.nextLink (or starting at next_link)."""
+        url = self.follow_url(next_link, command) if next_link else self.invoke_url(command.select)
+        while url:
+            page = self.call(url, command)
+            yield CommandResult(page.rows, _page_warnings(page))
+            url = self.follow_url(page.next_link, command) if page.next_link else None
+
+    def close(self):
+        self._session.close()
+
+    # ---- URLs and headers -------------------------------------------------------------------
+
+    def invoke_url(self, select=None):
+        url = self._base_url + "/InvokeCommand"
+        if select:
+            url += "?$select=" + ",".join(select)
+        return url
+
+    def batch_url(self):
+        return self._base_url + "/$batch"
+
+    def follow_url(self, next_link, command):
+        """The URL of the next page; the bearer token is never sent to another host."""
+        if _origin(next_link) != self._api_origin:
+            raise ExchangeError("%s: the service returned a next-page link to another host (%s); refusing to send the "
+                                "token there" % (command.cmdlet, _origin(next_link)), cmdlet=command.cmdlet)
+        if command.select and "select=" not in next_link:
+            next_link += ("&" if "?" in next_link else "?") + "$select=" + ",".join(command.select)
+        return next_link
+
+    def command_headers(self, cmdlet):
+        """Headers that belong to one cmdlet; also used inside $batch sub-requests."""
+        return {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "X-CmdletName": cmdlet,
+            "client-request-id": str(uuid.uuid4()),
+            "Prefer": "odata.maxpagesize=%d" % PAGE_SIZE,
+            "X-AnchorMailbox": self._anchor,
+            "X-ResponseFormat": "json",
+        }
+
+    def _request_headers(self, token, cmdlet=None):
+        headers = self.command_headers(cmdlet) if cmdlet else {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "client-request-id": str(uuid.uuid4()),
+            "Prefer": "odata.continue-on-error",
+            "X-AnchorMailbox": self._anchor,
+        }
+        headers.update({
+            "Authorization": "Bearer " + token,
+            "connection-id": self._connection_id,
+            "X-ClientApplication": "ExoManagementModule",
+            "User-Agent": "m365.exchange/%s (Ansible collection)" % COLLECTION_VERSION,
+        })
+        return headers
+
+    # ---- sending ----------------------------------------------------------------------------
+
+    def call(self, url, command):
+        """POST one InvokeCommand request with retries; return the parsed Page or raise."""
+        body = json.dumps(command.body())
+        response = self.post(url, body, command.cmdlet, command.retry_safe, describe=command)
+        self.stats.add(cmdlets=1)
+        if response.status_code == 200:
+            return parse_envelope(_json_body(response))
+        raise self.error_for(response.status_code, response.content, command, response.headers)
+
+    def post(self, url, body, cmdlet, retry_safe, describe):
+        """POST with the retry policy; return the first response that is not retried."""
+        retry = self.retry_policy.start()
+        while True:
+            self._wait_for_rate_limit()
+            token = self._tokens.token()
+            response = self._send(url, body, token, cmdlet, retry_safe, retry, describe)
+            if response is None:
+                continue
+            self._note_rate_limit(response.headers)
+            status = response.status_code
+            if status == 401 and not retry.token_renewed:
+                retry.token_renewed = True
+                self._tokens.invalidate(token)
+                self.stats.add(token_renewals=1)
+                continue
+            if status == 429:
+                delay = retry.after_throttle(parse_retry_after(response.headers.get("Retry-After")))
+                self.stats.add(throttled=1)
+            elif status >= 500 and retry_safe:
+                delay = retry.after_failure()
+            else:
+                return response
+            if delay is None:
+                return response
+            self.stats.add(retries=1)
+            time.sleep(delay)
+
+    def _send(self, url, body, token, cmdlet, retry_safe, retry, describe):
+        """One HTTP attempt; None when a connection failure should be retried."""
+        self.stats.add(http_requests=1, batch_requests=0 if cmdlet else 1)
+        try:
+            return self._session.post(url, data=body, headers=self._request_headers(token, cmdlet),
+                                      timeout=self._timeout, verify=self._verify)
+        except requests.exceptions.SSLError as exc:
+            raise tls_error(url, exc)
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            reached = not isinstance(exc, requests.exceptions.ConnectTimeout) and not _refused(exc)
+            delay = retry.after_failure() if (retry_safe or not reached) else None
+            if delay is None:
+                raise self._connection_error(url, exc, describe, reached)
+            self.stats.add(retries=1)
+            time.sleep(delay)
+            return None
+
+    def error_for(self, status, content, command, headers=None):
+        request_id = (headers or {}).get("request-id")
+        return error_from_fault(parse_fault(status, content), command.cmdlet, command.identity, request_id)
+
+    def _connection_error(self, url, exc, describe, reached):
+        what = describe.cmdlet if isinstance(describe, Command) else describe
+        if reached:
+            message = ("%s: the connection to %s failed after the request was sent (%s); the service may or may not "
+                       "have run it. Rerun the task: it reads the current state first." % (what, _origin(url), _reason(exc)))
+        else:
+            message = "%s: cannot reach %s (%s). Check api_url, environment and the network (proxy settings)." % (
+                what, _origin(url), _reason(exc))
+        return TransientError(message, cmdlet=getattr(describe, "cmdlet", None))
+
+    # ---- Rate-Limit headers -------------------------------------------------------------------
+
+    def _note_rate_limit(self, headers):
+        if headers.get("Rate-Limit-Remaining") != "0":
+            return
+        reset = _parse_time(headers.get("Rate-Limit-Reset"))
+        if reset is not None:
+            with self._pause_lock:
+                self._paused_until = max(self._paused_until, min(reset, time.time() + 60.0))
+
+    def _wait_for_rate_limit(self):
+        delay = self._paused_until - time.time()
+        if delay > 0:
+            time.sleep(delay)
+
+
+def _page_warnings(page):
+    if page.next_link:
+        return [w for w in page.warnings if not w.startswith(MORE_RESULTS_WARNING)]
+    return page.warnings
+
+
+def _json_body(response):
+    try:
+        return json.loads(response.content or b"{}")
+    except ValueError:
+        raise ExchangeError("Exchange Online answered HTTP 200 with a body that is not JSON (%d bytes)" % len(response.content))
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return "%s://%s" % (parts.scheme, parts.netloc)
+
+
+def _refused(exc):
+    text = repr(exc)
+    return "NewConnectionError" in text or "Connection refused" in text or "Name or service not known" in text
+
+
+def _reason(exc):
+    text = str(exc)
+    for marker in ("Caused by ", "] "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return text.strip("()' ")[:200]
+
+
+def _parse_time(value):
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

@@ -1,0 +1,224 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: (c) 2026, m365.exchange developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Selecting mailboxes: by identity, type, OPATH filter and group membership."""
+
+from ansible_collections.m365.exchange.plugins.module_utils._client import Command
+from ansible_collections.m365.exchange.plugins.module_utils._errors import (
+    AmbiguousIdentityError,
+    ExchangeError,
+    NotFoundError,
+)
+from ansible_collections.m365.exchange.plugins.module_utils._parsing import snake_case
+
+MAILBOX_PROPERTIES = (
+    "Identity",
+    "DisplayName",
+    "Alias",
+    "UserPrincipalName",
+    "PrimarySmtpAddress",
+    "RecipientTypeDetails",
+    "ExternalDirectoryObjectId",
+    "Guid",
+)
+GROUP_PROPERTIES = ("Identity", "Name", "DisplayName", "DistinguishedName", "RecipientTypeDetails", "Guid")
+
+MAILBOX_TYPES = (
+    "DiscoveryMailbox",
+    "EquipmentMailbox",
+    "GroupMailbox",
+    "LinkedMailbox",
+    "LinkedRoomMailbox",
+    "RoomMailbox",
+    "SchedulingMailbox",
+    "SharedMailbox",
+    "TeamMailbox",
+    "UserMailbox",
+)
+GROUP_MAILBOX = "GroupMailbox"
+
+
+def opath_quote(value):
+    """An OPATH string literal: single quotes, embedded quotes doubled (O''Brien)."""
+    return "'%s'" % str(value).replace("'", "''")
+
+
+def mailbox_record(row, properties=()):
+    """The module's view of a Get-Mailbox row: snake_case keys, base properties first."""
+    record = dict((snake_case(name), _plain(row.get(name))) for name in MAILBOX_PROPERTIES)
+    for name in properties:
+        record[snake_case(name)] = _plain(row.get(name))
+    return record
+
+
+def _plain(value):
+    return None if value == "" else value
+
+
+def mailbox_key(row):
+    return (row.get("Guid") or row.get("ExternalDirectoryObjectId") or row.get("PrimarySmtpAddress") or "").lower()
+
+
+def mailbox_address(row):
+    """The most precise identity to address a mailbox with in later cmdlets."""
+    return row.get("Guid") or row.get("ExternalDirectoryObjectId") or row.get("PrimarySmtpAddress")
+
+
+def is_group_mailbox(row):
+    return row.get("RecipientTypeDetails") == GROUP_MAILBOX
+
+
+class Selection:
+    """Mailbox rows found, and the identities that could not be resolved."""
+
+    def __init__(self):
+        self.rows = []
+        self.missing = []
+        self.ambiguous = []
+        self.failed = []
+        self._keys = set()
+
+    def add(self, row):
+        key = mailbox_key(row)
+        if key and key in self._keys:
+            return
+        self._keys.add(key)
+        self.rows.append(row)
+
+
+class MailboxSelector:
+    """Runs the Get-Mailbox / Get-Group queries that select mailboxes."""
+
+    def __init__(self, client, pipeline, properties=()):
+        self.client = client
+        self.pipeline = pipeline
+        self.select = tuple(MAILBOX_PROPERTIES) + tuple(p for p in properties if p not in MAILBOX_PROPERTIES)
+
+    def by_identity(self, identities, types=None):
+        """Resolve each identity; group mailboxes are looked up again with -GroupMailbox."""
+        selection = Selection()
+        results = self.pipeline.run([Command("Get-Mailbox", {"Identity": i}, self.select) for i in identities])
+        retry = []
+        for identity, result in zip(identities, results):
+            if isinstance(result, NotFoundError):
+                retry.append(identity)
+            else:
+                self._resolved(selection, identity, result)
+        if retry:
+            commands = [Command("Get-Mailbox", {"Identity": i, "GroupMailbox": True}, self.select) for i in retry]
+            for identity, result in zip(retry, self.pipeline.run(commands)):
+                self._resolved(selection, identity, result)
+        if types:
+            selection.rows = [row for row in selection.rows if row.get("RecipientTypeDetails") in types]
+        return selection
+
+    def _resolved(self, selection, identity, result):
+        if isinstance(result, NotFoundError):
+            selection.missing.append(identity)
+        elif isinstance(result, AmbiguousIdentityError):
+            selection.ambiguous.append(identity)
+        elif isinstance(result, ExchangeError):
+            selection.failed.append((identity, result))
+        elif len(result.value) > 1:
+            selection.ambiguous.append(identity)
+        else:
+            for row in result.value:
+                selection.add(row)
+
+    def by_query(self, types=None, opath=None, result_size=None):
+        """Get-Mailbox over the tenant; group mailboxes need their own query with -GroupMailbox."""
+        selection = Selection()
+        types = list(types or [])
+        queries = []
+        plain_types = [t for t in types if t != GROUP_MAILBOX]
+        if not types or plain_types:
+            queries.append(self._query_parameters(plain_types, opath, result_size))
+        if GROUP_MAILBOX in types:
+            parameters = self._query_parameters([], opath, result_size)
+            parameters["GroupMailbox"] = True
+            queries.append(parameters)
+        for parameters in queries:
+            for row in self.client.invoke("Get-Mailbox", parameters, self.select).value:
+                selection.add(row)
+        if isinstance(result_size, int):
+            selection.rows = selection.rows[:result_size]
+        return selection
+
+    def _query_parameters(self, types, opath, result_size):
+        parameters = {"ResultSize": result_size if isinstance(result_size, int) else "Unlimited"}
+        if types:
+            parameters["RecipientTypeDetails"] = types
+        if opath:
+            parameters["Filter"] = opath
+        return parameters
+
+    def by_group(self, group, types=None, opath=None, result_size=None):
+        """Mailboxes of a group's members, nested groups included."""
+        row = self._group(group)
+        if row.get("RecipientTypeDetails") == GROUP_MAILBOX:
+            selection = self._unified_group_members(row, types, opath)
+        else:
+            selection = Selection()
+            for dn in self._nested_group_dns(row):
+                condition = "MemberOfGroup -eq %s" % opath_quote(dn)
+                if opath:
+                    condition = "(%s) -and (%s)" % (condition, opath)
+                for member in self.by_query(types, condition).rows:
+                    selection.add(member)
+        if isinstance(result_size, int):
+            selection.rows = selection.rows[:result_size]
+        return selection
+
+    def _group(self, group):
+        rows = self.client.invoke("Get-Group", {"Identity": group}, GROUP_PROPERTIES).value
+        if len(rows) != 1:
+            raise AmbiguousIdentityError("Get-Group '%s': the group name matches %d groups; use its primary SMTP "
+                                         "address or GUID" % (group, len(rows)), cmdlet="Get-Group", identity=group)
+        return rows[0]
+
+    def _nested_group_dns(self, root):
+        """The DNs of the group and of every group nested in it; cycles are visited once."""
+        seen = [root["DistinguishedName"]]
+        pending = list(seen)
+        while pending:
+            dn = pending.pop()
+            parameters = {"Filter": "MemberOfGroup -eq %s" % opath_quote(dn), "ResultSize": "Unlimited"}
+            for child in self.client.invoke("Get-Group", parameters, GROUP_PROPERTIES).value:
+                child_dn = child.get("DistinguishedName")
+                if child_dn and child_dn not in seen:
+                    seen.append(child_dn)
+                    pending.append(child_dn)
+        return seen
+
+    def _unified_group_members(self, group, types, opath):
+        links = self.client.invoke("Get-UnifiedGroupLinks", {
+            "Identity": group.get("Guid") or group["Identity"], "LinkType": "Members", "ResultSize": "Unlimited",
+        }, ("Guid", "RecipientTypeDetails")).value
+        member_ids = [link["Guid"] for link in links if link.get("RecipientTypeDetails") in MAILBOX_TYPES]
+        selection = self.by_identity(member_ids, types)
+        if opath:
+            allowed = set(mailbox_key(row) for row in self.by_query(types, opath).rows)
+            selection.rows = [row for row in selection.rows if mailbox_key(row) in allowed]
+        return selection
+
+
+def classify_missing(pipeline, identities):
+    """Why Get-MailboxPermission could not find these identities: a group mailbox, another recipient, or nothing.
+
+    Returns {identity: row or ExchangeError} from Get-Recipient.
+    """
+    select = ("Identity", "PrimarySmtpAddress", "RecipientTypeDetails", "Guid", "ExternalDirectoryObjectId")
+    results = pipeline.run([Command("Get-Recipient", {"Identity": i}, select) for i in identities])
+    found = {}
+    for identity, result in zip(identities, results):
+        if isinstance(result, ExchangeError):
+            found[identity] = result
+        elif len(result.value) == 1:
+            found[identity] = result.value[0]
+        elif not result.value:
+            found[identity] = NotFoundError("Get-Recipient '%s': no recipient found" % identity)
+        else:
+            found[identity] = AmbiguousIdentityError("'%s' matches %d recipients" % (identity, len(result.value)))
+    return found
