@@ -1,0 +1,428 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: (c) 2026, m365.exchange developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: mailbox_permission
+short_description: Grant or revoke Exchange Online mailbox permissions (Add-MailboxPermission) on many mailboxes
+version_added: 0.1.0
+description:
+  - Ensures that a trustee has, or has not, the given access rights on one mailbox or on many thousands of mailboxes
+    in a single task, like C(Add-MailboxPermission) and C(Remove-MailboxPermission) but idempotent.
+  - The module reads the trustee's explicit (not inherited) access control entries on every mailbox first; with
+    O(state=present) it adds only the rights that are missing, with O(state=absent) it removes only explicit rights
+    that exist. A second run reports no change and makes no write call.
+  - Every identity and the trustee are resolved before anything is changed. Unknown or ambiguous identities, a trustee
+    that cannot hold mailbox permissions, and invalid option combinations fail the task with a list of every bad value.
+  - Check mode works like C(-WhatIf): the same plan is computed and returned, nothing is written.
+  - Mailboxes are processed concurrently in C($batch) requests through one connection and one access token; the
+    concurrency adapts to the throttling of the tenant.
+  - Permission changes can take up to 60 minutes to become effective for the trustee.
+author:
+  - m365.exchange developers
+extends_documentation_fragment:
+  - m365.exchange.connection
+  - m365.exchange.connection.action_group
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: all
+options:
+  identity:
+    description:
+      - The mailboxes, like C(-Identity) of C(Add-MailboxPermission).
+      - Each item is a primary SMTP address, user principal name, alias, GUID or ExternalDirectoryObjectId. Primary SMTP
+        addresses and GUIDs are unique; an alias or a name may match several mailboxes, which fails the task.
+      - Microsoft 365 group mailboxes are detected and handled with C(-GroupMailbox).
+      - Duplicates are processed once. An empty item fails the task; it is never sent, because an empty identity
+        makes Exchange return every mailbox.
+    type: list
+    elements: str
+    required: true
+    aliases: [mailbox]
+  user:
+    description:
+      - The trustee, like C(-User) of C(Add-MailboxPermission).
+      - A user with a mailbox, a mail user, or a mail-enabled security group, named by user principal name, primary SMTP
+        address or GUID.
+      - A security group that is not mail-enabled, a distribution group or a Microsoft 365 group fails the task: Exchange
+        either refuses them or accepts them without the access working.
+    type: str
+    required: true
+    aliases: [trustee]
+  access_rights:
+    description:
+      - The rights, like C(-AccessRights).
+      - With O(state=present) these rights are added where missing; rights the trustee holds beyond them are kept.
+      - With O(state=absent) these rights are removed where the trustee holds them explicitly.
+    type: list
+    elements: str
+    choices: [ChangeOwner, ChangePermission, DeleteItem, ExternalAccount, FullAccess, ReadPermission]
+    default: [FullAccess]
+  inheritance_type:
+    description:
+      - Like C(-InheritanceType) of C(Add-MailboxPermission). Used when rights are added.
+    type: str
+    choices: [All, Children, Descendents, None, SelfAndChildren]
+    default: All
+  automapping:
+    description:
+      - Like C(-AutoMapping). Whether Outlook opens the mailbox automatically for the trustee.
+      - Sent only when set and only when FullAccess is added. Exchange defaults to V(true), which makes the Outlook of an
+        archive or migration account try to open every mailbox: set V(false) for such accounts.
+      - Exchange cannot report AutoMapping back, so an existing grant is not changed when this option differs from how
+        it was granted; revoke and grant again to change it.
+      - Only valid with O(access_rights=[FullAccess]) and O(state=present).
+    type: bool
+  deny:
+    description:
+      - Like C(-Deny). Manage deny entries instead of allow entries.
+    type: bool
+    default: false
+  state:
+    description:
+      - V(present) adds the missing rights, V(absent) removes existing explicit rights.
+      - Inherited rights cannot be removed from a mailbox; they are reported as a warning.
+    type: str
+    choices: [present, absent]
+    default: present
+  missing:
+    description:
+      - What to do with identities that do not exist.
+      - V(fail) fails the task before anything is changed; V(warn) skips them with a warning; V(ignore) skips them.
+      - Ambiguous identities and identities that are not mailboxes always fail the task.
+    type: str
+    choices: [fail, warn, ignore]
+    default: fail
+  concurrency:
+    description:
+      - The most cmdlets the module keeps in flight at once. The module starts below this value and adapts to the
+        throttling it meets. Exchange Online allows a limited number of concurrent requests per tenant.
+    type: int
+    default: 10
+  continue_on_error:
+    description:
+      - Whether a mailbox that fails (for example one at the limit of 500 access control entries) lets the others
+        proceed. The task still fails at the end and lists the failures.
+      - With V(false) the module stops sending changes at the first failure; mailboxes not processed are reported as
+        V(skipped).
+    type: bool
+    default: true
+notes:
+  - Rerunning the task after a failure or an interruption is safe; it reads the current state and finishes the job.
+seealso:
+  - module: m365.exchange.mailbox_info
+  - name: Add-MailboxPermission
+    description: The cmdlet whose parameters this module follows.
+    link: https://learn.microsoft.com/powershell/module/exchange/add-mailboxpermission
+"""
+
+EXAMPLES = r"""
+- name: Give the archive account FullAccess to one mailbox, without automapping
+  m365.exchange.mailbox_permission:
+    identity: ceo@contoso.com
+    user: archive.admin@contoso.com
+    access_rights: [FullAccess]
+    automapping: false
+
+- name: Find every user and shared mailbox
+  m365.exchange.mailbox_info:
+    recipient_type_details: [UserMailbox, SharedMailbox]
+  register: scope
+
+- name: Grant FullAccess on all of them in one task
+  m365.exchange.mailbox_permission:
+    identity: "{{ scope.mailboxes | map(attribute='primary_smtp_address') | list }}"
+    user: archive.admin@contoso.com
+    automapping: false
+  register: grant
+
+- name: Give a mail-enabled security group read access to the shared mailboxes
+  m365.exchange.mailbox_permission:
+    identity:
+      - info@contoso.com
+      - support@contoso.com
+    user: helpdesk-team@contoso.com
+    access_rights: [FullAccess, ReadPermission]
+
+- name: Preview a revoke (like -WhatIf) and show what would change
+  m365.exchange.mailbox_permission:
+    identity: "{{ scope.mailboxes | map(attribute='primary_smtp_address') | list }}"
+    user: archive.admin@contoso.com
+    state: absent
+  check_mode: true
+  diff: true
+  register: preview
+
+- name: Revoke, skipping mailboxes deleted in the meantime
+  m365.exchange.mailbox_permission:
+    identity: "{{ scope.mailboxes | map(attribute='primary_smtp_address') | list }}"
+    user: archive.admin@contoso.com
+    state: absent
+    missing: warn
+
+- name: Connection settings once for every module of the collection
+  module_defaults:
+    group/m365.exchange.exchange:
+      tenant: contoso.onmicrosoft.com
+      client_id: "{{ exo_client_id }}"
+      certificate_path: /etc/ansible/exo-automation.pfx
+      certificate_password: "{{ exo_certificate_password }}"
+  block:
+    - name: Grant through the shared connection settings
+      m365.exchange.mailbox_permission:
+        identity: legal@contoso.com
+        user: archive.admin@contoso.com
+        automapping: false
+"""
+
+RETURN = r"""
+summary:
+  description: How many mailboxes got each outcome.
+  returned: always
+  type: dict
+  sample: {"added": 4980, "removed": 0, "unchanged": 17, "failed": 1, "skipped": 2}
+results:
+  description:
+    - One entry per identity, in the order given (duplicates removed).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    identity:
+      description: The identity as given.
+      type: str
+      sample: ceo@contoso.com
+    primary_smtp_address:
+      description:
+        - The mailbox's primary SMTP address when the module had to look the mailbox up (group mailboxes, failures);
+          otherwise V(null), as the module addresses the mailbox by the identity given.
+      type: str
+      sample: null
+    action:
+      description: V(added), V(removed), V(unchanged), V(failed) or V(skipped). In check mode, what would happen.
+      type: str
+      sample: added
+    before:
+      description: The trustee's explicit rights of the managed kind (allow or deny) before the task.
+      type: list
+      elements: str
+      sample: []
+    after:
+      description: The trustee's explicit rights after the task (in check mode, as they would be).
+      type: list
+      elements: str
+      sample: [FullAccess]
+    error:
+      description: Why the mailbox failed or was skipped.
+      type: str
+      returned: when RV(results[].action) is V(failed) or V(skipped)
+      sample: "Add-MailboxPermission 'full.acl@contoso.com': ... maximum allowed access control entries of 500 ..."
+trustee:
+  description: The trustee as resolved in Exchange.
+  returned: success
+  type: dict
+  sample: {"given": "archive.admin@contoso.com", "name": "archive.admin@contoso.com",
+           "guid": "5b1c7c1e-0c7e-4bbf-9b1c-3a0b9f1c2d3e", "recipient_type_details": "UserMailbox"}
+api_stats:
+  description: What the module sent to Exchange Online, for troubleshooting and capacity planning.
+  returned: always
+  type: dict
+  sample: {"http_requests": 1002, "batch_requests": 1000, "cmdlets": 9998, "throttled": 12, "retries": 12,
+           "token_renewals": 0}
+"""
+
+from ansible_collections.m365.exchange.plugins.module_utils._errors import (
+    ExchangeError,
+    InvalidInputError,
+    NotAttemptedError,
+)
+from ansible_collections.m365.exchange.plugins.module_utils._module import ExchangeModule
+from ansible_collections.m365.exchange.plugins.module_utils._permissions import (
+    ACCESS_RIGHTS,
+    INHERITANCE_TYPES,
+    PermissionRequest,
+    read_mailboxes,
+    resolve_trustee,
+)
+
+ACTIONS = ("added", "removed", "unchanged", "failed", "skipped")
+
+
+def main():
+    module = ExchangeModule(
+        argument_spec=dict(
+            identity=dict(type="list", elements="str", required=True, aliases=["mailbox"]),
+            user=dict(type="str", required=True, aliases=["trustee"]),
+            access_rights=dict(type="list", elements="str", default=["FullAccess"], choices=list(ACCESS_RIGHTS)),
+            inheritance_type=dict(type="str", default="All", choices=list(INHERITANCE_TYPES)),
+            automapping=dict(type="bool"),
+            deny=dict(type="bool", default=False),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            missing=dict(type="str", default="fail", choices=["fail", "warn", "ignore"]),
+            concurrency=dict(type="int", default=10),
+            continue_on_error=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        run(module)
+    except ExchangeError as exc:
+        module.fail_on(exc, changed=False)
+
+
+def run(module):
+    params = module.params
+    identities = validated_input(params)
+    trustee = resolve_trustee(module.client, params["user"])
+    request = PermissionRequest(trustee, params["access_rights"], params["inheritance_type"], params["automapping"],
+                                params["deny"], params["state"])
+    states = read_mailboxes(module.pipeline(), trustee, identities)
+    report = Report(module, request)
+    report.refuse_unusable(states)
+    unreadable = [state for state in states if state.error]
+    if unreadable and not params["continue_on_error"]:
+        report.fail("Nothing was changed: reading %d mailboxes failed and continue_on_error is false." % len(unreadable),
+                    unreadable)
+    changes = [request.plan(state) for state in states if state.aces is not None]
+    if not module.check_mode:
+        apply(module, request, [change for change in changes if change.action != "unchanged"], report)
+    report.finish(states, changes)
+
+
+def validated_input(params):
+    """The identities to process; every problem with the task's input at once."""
+    problems = []
+    identities = []
+    seen = set()
+    for position, identity in enumerate(params["identity"] or []):
+        identity = (identity or "").strip()
+        if not identity:
+            problems.append("identity[%d] is empty" % position)
+        elif identity.lower() not in seen:
+            seen.add(identity.lower())
+            identities.append(identity)
+    if not params["identity"]:
+        problems.append("identity is an empty list: name at least one mailbox")
+    if params["automapping"] is not None:
+        if params["access_rights"] != ["FullAccess"]:
+            problems.append("automapping applies to FullAccess only, but access_rights is %s" % params["access_rights"])
+        if params["state"] == "absent":
+            problems.append("automapping cannot be used with state=absent")
+        if params["deny"]:
+            problems.append("automapping cannot be used with deny=true")
+    if not 1 <= params["concurrency"] <= 64:
+        problems.append("concurrency %d is out of range: use 1 to 64" % params["concurrency"])
+    if problems:
+        raise InvalidInputError("Invalid input, nothing was changed: " + "; ".join(problems))
+    return identities
+
+
+def apply(module, request, changes, report):
+    commands, owners = [], []
+    for change in changes:
+        for command in request.write_commands(change):
+            commands.append(command)
+            owners.append(change)
+    pipeline = module.pipeline(stop_on_error=not module.params["continue_on_error"])
+    for change, result in zip(owners, pipeline.run(commands)):
+        if isinstance(result, ExchangeError):
+            report.failed_writes[id(change)] = result
+        else:
+            module.collect_warnings(result.warnings)
+
+
+class Report:
+    """Turns mailbox states and changes into the module's result."""
+
+    def __init__(self, module, request):
+        self.module = module
+        self.request = request
+        self.failed_writes = {}
+
+    def refuse_unusable(self, states):
+        missing_policy = self.module.params["missing"]
+        refused = [s for s in states if s.problem and (not s.missing or missing_policy == "fail")]
+        if refused:
+            self.fail("Nothing was changed: %d of %d identities cannot be used: %s" % (
+                len(refused), len(states), "; ".join(s.problem for s in refused)), refused)
+        skipped = [s for s in states if s.missing]
+        if skipped and missing_policy == "warn":
+            self.module.warn("Skipped %d identities that do not exist: %s" % (
+                len(skipped), ", ".join(s.identity for s in skipped)))
+
+    def fail(self, message, states):
+        """Fail before any change; the results list the mailboxes that caused it."""
+        entries = self.entries(states, ())
+        self.module.fail_json(msg=message, changed=False, summary=self.summary(entries), results=entries,
+                              api_stats=self.module.api_stats())
+
+    def entries(self, states, changes):
+        by_state = dict((id(change.state), change) for change in changes)
+        return [self.entry(state, by_state.get(id(state))) for state in states]
+
+    def entry(self, state, change):
+        entry = {"identity": state.identity, "primary_smtp_address": state.primary_smtp_address}
+        if change is None:
+            error = state.error or state.problem
+            entry.update(action="skipped" if state.missing else "failed", before=[], after=[], error=str(error))
+            return entry
+        failure = self.failed_writes.get(id(change))
+        if failure is not None:
+            action = "skipped" if isinstance(failure, NotAttemptedError) else "failed"
+            entry.update(action=action, before=change.before, after=change.before, error=str(failure))
+        else:
+            entry.update(action=change.action, before=change.before, after=change.after)
+        return entry
+
+    @staticmethod
+    def summary(entries):
+        counts = dict((action, 0) for action in ACTIONS)
+        for entry in entries:
+            counts[entry["action"]] += 1
+        return counts
+
+    def finish(self, states, changes):
+        for change in changes:
+            if change.inherited:
+                self.module.warn("%s holds %s on mailbox '%s' by inheritance; inherited rights cannot be removed on "
+                                 "the mailbox" % (self.request.trustee.name, ", ".join(change.inherited),
+                                                  change.state.identity))
+        entries = self.entries(states, changes)
+        summary = self.summary(entries)
+        result = dict(
+            changed=bool(summary["added"] or summary["removed"]),
+            summary=summary,
+            results=entries,
+            trustee=self.request.trustee.to_dict(),
+        )
+        if self.module._diff:
+            result["diff"] = self.diff(changes)
+        failed = [entry for entry in entries if entry["action"] == "failed"]
+        if failed:
+            self.module.flush_warnings()
+            self.module.fail_json(
+                msg="%d of %d mailboxes failed; rerun the task after fixing the cause. First failures: %s" % (
+                    len(failed), len(entries), "; ".join(entry["error"] for entry in failed[:5])),
+                api_stats=self.module.api_stats(), **result)
+        self.module.finish(**result)
+
+    def diff(self, changes):
+        before, after = {}, {}
+        for change in changes:
+            if change.action != "unchanged" and id(change) not in self.failed_writes:
+                before[change.state.identity] = change.before
+                after[change.state.identity] = change.after
+        trustee = self.request.trustee.name
+        return {"before": {trustee: before}, "after": {trustee: after}}
+
+
+if __name__ == "__main__":
+    main()
