@@ -360,3 +360,7 @@ def add_permissions(module, rows, mailboxes):
     if failures:
         module.fail_on("Reading the permissions of %d of %d mailboxes failed; first failures: %s" % (
             len(failures), len(mailboxes), "; ".join(str(error) for error in failures[:5])), mailboxes=mailboxes)
+
+
+if __name__ == "__main__":
+    main()
