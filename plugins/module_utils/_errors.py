@@ -118,20 +118,34 @@ def parse_fault(status, body):
     if error is None:
         text = _printable_text(body)
         return Fault(status, text=text or None)
-    code = error.get("code")
-    text = error.get("message")
-    error_type = error_id = None
-    for detail in error.get("details") or []:
-        if not isinstance(detail, dict) or not detail.get("message"):
-            continue
-        # details[].message is "ErrorId|FullExceptionType|Text"; either prefix may be empty
-        parts = detail["message"].split("|", 2)
-        if len(parts) == 3:
-            error_id, error_type, text = parts[0] or None, parts[1] or None, parts[2]
-        else:
-            text = detail["message"]
-        break
-    return Fault(status, code=code, error_type=error_type, text=text, error_id=error_id)
+    fault = Fault(status, code=error.get("code"), text=error.get("message"))
+    if not _read_detail(fault, error.get("details")):
+        _read_inner_error(fault, error.get("innererror"))
+    return fault
+
+
+def _read_detail(fault, details):
+    """details[].message is "ErrorId|FullExceptionType|Text"; either prefix may be empty."""
+    for detail in details or []:
+        if isinstance(detail, dict) and detail.get("message"):
+            parts = detail["message"].split("|", 2)
+            if len(parts) == 3:
+                fault.error_id, fault.error_type, fault.text = parts[0] or None, parts[1] or None, parts[2]
+            else:
+                fault.text = detail["message"]
+            return True
+    return False
+
+
+def _read_inner_error(fault, inner):
+    """Without details, the cmdlet's exception is the innermost innererror.internalexception."""
+    deepest = None
+    while isinstance(inner, dict):
+        deepest = inner
+        inner = inner.get("internalexception")
+    if deepest is not None and deepest.get("message"):
+        fault.text = deepest["message"]
+        fault.error_type = deepest.get("type") or None
 
 
 def _error_object(body):

@@ -96,6 +96,12 @@ AMBIGUOUS = (
     b'Microsoft.Exchange.Configuration.Tasks.ManagementObjectAmbiguousException|The operation couldn\'t be performed '
     b'because \'jsmith\' matches multiple entries."}]}}'
 )
+ENUM_TRANSFORMATION = (
+    b'{"error":{"code":"BadRequest","message":"Invalid Operation","innererror":{"message":"Invalid Operation","type":'
+    b'"Microsoft.Exchange.Admin.OData.Core.ODataServiceException","internalexception":{"message":"Cannot process argument '
+    b'transformation on parameter \'AccessRights\'. Specify one of the following enumerator names: ChangeOwner, '
+    b'FullAccess","type":"Microsoft.Exchange.AdminApi.CommandInvocation.ParameterTransformationException"}}}}'
+)
 ACL_LIMIT = (
     b'{"error":{"code":"BadRequest","message":"Error executing cmdlet","details":[{"code":"Client","message":"|System.'
     b'InvalidOperationException|The mailbox full.acl has reached the limit of maximum allowed access control entries '
@@ -106,6 +112,7 @@ ACL_LIMIT = (
 @pytest.mark.parametrize("status, body, error_class, words", [
     (404, NOT_FOUND, errors.NotFoundError, ["Get-Mailbox 'x@contoso.com'", "couldn't be found"]),
     (400, BAD_PARAMETER, errors.InvalidParameterError, ["rejected a parameter", "Parameter set cannot be resolved"]),
+    (400, ENUM_TRANSFORMATION, errors.InvalidParameterError, ["AccessRights", "FullAccess"]),
     (400, AMBIGUOUS, errors.AmbiguousIdentityError, ["matches multiple entries", "primary SMTP address"]),
     (400, ACL_LIMIT, errors.AclLimitError, ["500", "orphaned"]),
     (403, b"\x00" * 4096, errors.AuthorizationError, ["HTTP 403", "no Exchange role"]),
