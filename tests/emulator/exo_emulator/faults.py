@@ -1,0 +1,289 @@
+"""Fault injection, the cost model (latency, concurrency cap), counters and rate-limit budgets."""
+
+import random
+import threading
+import time
+
+DEFAULTS = {
+    "latency_ms": 0.0,              # L: service time per cmdlet, slept while holding a concurrency slot
+    "http_latency_ms": 0.0,         # H: per HTTP request, slept outside the slot
+    "concurrency_limit": 0,         # C: cmdlets a tenant runs at once (0 = unlimited)
+    "concurrency_retry_after": "1",
+    "throttle_rate": 0.0,
+    "throttle_retry_after": "1",
+    "error_rate": 0.0,
+    "error_statuses": [500, 502, 503, 504],
+    "reset_rate": 0.0,
+    "reset_after_write_rate": 0.0,
+    "token_lifetime": 3599,
+    "page_expiry": 1800.0,
+    "nextlink_broken": False,       # every nextLink fails at once (what graph2otel saw live)
+    "default_page_size": 1000,      # page size without Prefer: odata.maxpagesize; 0 = no paging (unknown live)
+    "rate_limit": 0,                # requests per window behind Rate-Limit-*; 0 = headers only
+    "rate_limit_window": 60,
+    "row_shapes": {"access_rights": "joined", "deny": "bool"},
+    "seed": 0,
+}
+FAULT_KINDS = frozenset(("throttle", "error", "reset", "reset_after_write", "expire_page", "nul403"))
+ENDPOINTS = frozenset(("invoke", "batch", "token", "openid"))
+SHAPES = {"access_rights": ("joined", "list", "string"), "deny": ("bool", "ispresent")}
+
+
+class FaultRule:
+    """A scripted one-shot fault: ``{"match": {...}, "fault": kind, "status", "retry_after", "times"}``."""
+
+    __slots__ = ("cmdlet", "identity", "endpoint", "fault", "status", "retry_after", "times")
+
+    def __init__(self, data):
+        match = data.get("match") or {}
+        unknown = set(match) - {"cmdlet", "identity", "endpoint"}
+        if unknown:
+            raise ValueError("unknown match keys: %s" % ", ".join(sorted(unknown)))
+        self.cmdlet = (match.get("cmdlet") or "").lower() or None
+        self.identity = (match.get("identity") or "").lower() or None
+        self.endpoint = (match.get("endpoint") or "").lower() or None
+        if self.endpoint and self.endpoint not in ENDPOINTS:
+            raise ValueError("endpoint must be one of %s" % ", ".join(sorted(ENDPOINTS)))
+        self.fault = data.get("fault")
+        if self.fault not in FAULT_KINDS:
+            raise ValueError("fault must be one of %s" % ", ".join(sorted(FAULT_KINDS)))
+        self.status = int(data.get("status", 429 if self.fault == "throttle" else 503))
+        self.retry_after = str(data.get("retry_after", "1"))
+        self.times = int(data.get("times", 1))
+
+    @property
+    def cmdlet_level(self):
+        return bool(self.cmdlet or self.identity) or self.fault == "expire_page"
+
+    def to_json(self):
+        return {"match": {k: v for k, v in (("cmdlet", self.cmdlet), ("identity", self.identity),
+                                            ("endpoint", self.endpoint)) if v},
+                "fault": self.fault, "status": self.status, "retry_after": self.retry_after, "times": self.times}
+
+
+def _convert(key, value):
+    default = DEFAULTS[key]
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if isinstance(default, list):
+        return [int(v) for v in (value if isinstance(value, list) else str(value).split(","))]
+    return type(default)(value)
+
+
+def _validate(settings):
+    for key in ("throttle_rate", "error_rate", "reset_rate", "reset_after_write_rate"):
+        if not 0.0 <= float(settings[key]) <= 1.0:
+            raise ValueError("%s must be between 0 and 1" % key)
+    for key, allowed in SHAPES.items():
+        if settings["row_shapes"].get(key, allowed[0]) not in allowed:
+            raise ValueError("row_shapes.%s must be one of %s" % (key, ", ".join(allowed)))
+    if int(settings["concurrency_limit"]) < 0:
+        raise ValueError("concurrency_limit must be >= 0")
+    for key in ("concurrency_retry_after", "throttle_retry_after"):
+        float(settings[key])
+
+
+class Faults:
+    """Thread-safe fault settings, scripted rules and the random source behind the rates."""
+
+    def __init__(self, settings=None):
+        self._lock = threading.Lock()
+        self.settings = {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v)
+                         for k, v in DEFAULTS.items()}
+        self.rules = []
+        self._rng = random.Random(0)
+        if settings:
+            self.update(settings)
+
+    def update(self, changes):
+        unknown = set(changes) - set(DEFAULTS)
+        if unknown:
+            raise ValueError("unknown fault settings: %s" % ", ".join(sorted(unknown)))
+        with self._lock:
+            merged = dict(self.settings)
+            for key, value in changes.items():
+                if key == "row_shapes":
+                    merged[key] = dict(merged[key], **(value or {}))
+                else:
+                    merged[key] = _convert(key, value)
+            _validate(merged)
+            self.settings = merged
+            if "seed" in changes:
+                self._rng = random.Random(merged["seed"])
+        return self.snapshot()
+
+    def snapshot(self):
+        data = dict(self.settings)
+        data["rules"] = [r.to_json() for r in self.rules]
+        return data
+
+    def get(self, key):
+        return self.settings[key]
+
+    def roll(self, key):
+        rate = self.settings[key]
+        if rate <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < rate
+
+    def choice(self, values):
+        with self._lock:
+            return self._rng.choice(values)
+
+    def add_rules(self, rules, replace=False):
+        parsed = [FaultRule(r) for r in rules]
+        with self._lock:
+            if replace:
+                self.rules = []
+            self.rules.extend(parsed)
+        return [r.to_json() for r in self.rules]
+
+    def clear_rules(self):
+        with self._lock:
+            self.rules = []
+
+    def take_http_rule(self, endpoint):
+        """Consume the first request-level rule for ``endpoint`` (rules without cmdlet/identity)."""
+        return self._take(lambda r: not r.cmdlet_level and (r.endpoint is None or r.endpoint == endpoint))
+
+    def take_cmdlet_rule(self, cmdlet, identity, endpoint, follow_up):
+        """Consume the first cmdlet-level rule matching this execution (``expire_page`` only on follow-ups)."""
+        cmdlet = (cmdlet or "").lower()
+        identity = (identity or "").lower() if isinstance(identity, str) else ""
+
+        def matches(rule):
+            if not rule.cmdlet_level:
+                return False
+            if rule.fault == "expire_page" and not follow_up:
+                return False
+            if rule.endpoint and rule.endpoint != endpoint:
+                return False
+            if rule.cmdlet and rule.cmdlet != cmdlet:
+                return False
+            return not rule.identity or rule.identity == identity
+        return self._take(matches)
+
+    def _take(self, predicate):
+        if not self.rules:
+            return None
+        with self._lock:
+            for rule in self.rules:
+                if rule.times > 0 and predicate(rule):
+                    rule.times -= 1
+                    if rule.times == 0:
+                        self.rules.remove(rule)
+                    return rule
+        return None
+
+
+COUNTER_KEYS = ("http_requests", "batch_requests", "token_requests", "tokens_issued", "writes", "throttled",
+                "errors_injected", "resets", "pages_served", "max_concurrency_seen")
+
+
+class Counters:
+    """Global and per-tenant counters."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._global = self._blank()
+        self._tenants = {}
+
+    @staticmethod
+    def _blank():
+        data = {key: 0 for key in COUNTER_KEYS}
+        data["cmdlets"] = {}
+        data["cmdlet_attempts"] = {}
+        return data
+
+    def _scopes(self, tenant_id):
+        scopes = [self._global]
+        if tenant_id:
+            scope = self._tenants.get(tenant_id)
+            if scope is None:
+                scope = self._tenants[tenant_id] = self._blank()
+            scopes.append(scope)
+        return scopes
+
+    def add(self, key, tenant_id=None, amount=1):
+        with self._lock:
+            for scope in self._scopes(tenant_id):
+                scope[key] += amount
+
+    def add_cmdlet(self, key, cmdlet, tenant_id):
+        with self._lock:
+            for scope in self._scopes(tenant_id):
+                scope[key][cmdlet] = scope[key].get(cmdlet, 0) + 1
+
+    def observe_concurrency(self, value, tenant_id):
+        with self._lock:
+            for scope in self._scopes(tenant_id):
+                if value > scope["max_concurrency_seen"]:
+                    scope["max_concurrency_seen"] = value
+
+    def snapshot(self, tenant_id=None):
+        with self._lock:
+            if tenant_id:
+                return _copy(self._tenants.get(tenant_id) or self._blank())
+            data = _copy(self._global)
+            data["tenants"] = {tid: _copy(v) for tid, v in self._tenants.items()}
+            return data
+
+    def reset(self):
+        with self._lock:
+            self._global = self._blank()
+            self._tenants = {}
+
+
+def _copy(data):
+    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+
+
+class Gate:
+    """Per-tenant concurrency slots: a cmdlet over the cap is refused at once, never queued."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.active = 0
+
+    def try_acquire(self, limit):
+        with self._lock:
+            if limit and self.active >= limit:
+                return None
+            self.active += 1
+            return self.active
+
+    def release(self, count=1):
+        with self._lock:
+            self.active -= count
+
+    @property
+    def current(self):
+        return self.active
+
+
+class RateBudget:
+    """Behind Rate-Limit-*: a fixed window; enforced only when a limit is configured."""
+
+    DISPLAY_LIMIT = 30000
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.window_start = time.time()
+        self.used = 0
+
+    def spend(self, limit, window):
+        """Returns (allowed, limit_shown, remaining, reset_epoch)."""
+        now = time.time()
+        with self._lock:
+            if now - self.window_start >= window:
+                self.window_start = now
+                self.used = 0
+            shown = limit or self.DISPLAY_LIMIT
+            reset = self.window_start + window
+            if limit and self.used >= limit:
+                return False, shown, 0, reset
+            self.used += 1
+            return True, shown, max(0, shown - self.used), reset
