@@ -29,7 +29,7 @@ from ansible_collections.m365.exchange.plugins.module_utils._auth import TokenPr
 from ansible_collections.m365.exchange.plugins.module_utils._errors import (
     ConfigurationError,
     ExchangeError,
-    ThrottledError,
+    PagingExpiredError,
     TransientError,
     error_from_fault,
     parse_fault,
@@ -242,17 +242,18 @@ class ExchangeOnlineClient:
         return self.execute(Command(cmdlet, parameters, select))
 
     def execute(self, command):
-        result = CommandResult()
-        for page in self.iter_pages(command):
-            result.value.extend(page.value)
-            result.warnings.extend(page.warnings)
-        return result
+        """Every row of the command, across pages."""
+        try:
+            return _collect(self.iter_pages(command))
+        except PagingExpiredError:
+            # Some tenants refuse every nextLink at once (a live report): ask again for one unpaged response.
+            return _collect(self.iter_pages(command, page_size=None))
 
-    def iter_pages(self, command, next_link=None):
+    def iter_pages(self, command, next_link=None, page_size=PAGE_SIZE):
         """Yield one CommandResult per page, following @odata.nextLink (or starting at next_link)."""
         url = self.follow_url(next_link, command) if next_link else self.invoke_url(command.select)
         while url:
-            page = self.call(url, command)
+            page = self.call(url, command, page_size)
             yield CommandResult(page.rows, _page_warnings(page))
             url = self.follow_url(page.next_link, command) if page.next_link else None
 
@@ -279,20 +280,22 @@ class ExchangeOnlineClient:
             next_link += ("&" if "?" in next_link else "?") + "$select=" + ",".join(command.select)
         return next_link
 
-    def command_headers(self, cmdlet):
+    def command_headers(self, cmdlet, page_size=PAGE_SIZE):
         """Headers that belong to one cmdlet; also used inside $batch sub-requests."""
-        return {
+        headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
             "X-CmdletName": cmdlet,
             "client-request-id": str(uuid.uuid4()),
-            "Prefer": "odata.maxpagesize=%d" % PAGE_SIZE,
             "X-AnchorMailbox": self._anchor,
             "X-ResponseFormat": "json",
         }
+        if page_size:
+            headers["Prefer"] = "odata.maxpagesize=%d" % page_size
+        return headers
 
-    def _request_headers(self, token, cmdlet=None):
-        headers = self.command_headers(cmdlet) if cmdlet else {
+    def _request_headers(self, token, cmdlet=None, page_size=PAGE_SIZE):
+        headers = self.command_headers(cmdlet, page_size) if cmdlet else {
             "Content-Type": "application/json",
             "Accept": "application/json",
             "client-request-id": str(uuid.uuid4()),
@@ -309,22 +312,23 @@ class ExchangeOnlineClient:
 
     # ---- sending ----------------------------------------------------------------------------
 
-    def call(self, url, command):
+    def call(self, url, command, page_size=PAGE_SIZE):
         """POST one InvokeCommand request with retries; return the parsed Page or raise."""
         body = json.dumps(command.body())
-        response = self.post(url, body, command.cmdlet, command.retry_safe, describe=command)
+        response = self.post(url, body, command.cmdlet, command.retry_safe, describe=command, page_size=page_size)
         self.stats.add(cmdlets=1)
         if response.status_code == 200:
             return parse_envelope(_json_body(response))
         raise self.error_for(response.status_code, response.content, command, response.headers)
 
-    def post(self, url, body, cmdlet, retry_safe, describe):
+    def post(self, url, body, cmdlet, retry_safe, describe, page_size=PAGE_SIZE):
         """POST with the retry policy; return the first response that is not retried."""
         retry = self.retry_policy.start()
         while True:
             self._wait_for_rate_limit()
             token = self._tokens.token()
-            response = self._send(url, body, token, cmdlet, retry_safe, retry, describe)
+            headers = self._request_headers(token, cmdlet, page_size)
+            response = self._send(url, body, headers, retry_safe, retry, describe)
             if response is None:
                 continue
             self._note_rate_limit(response.headers)
@@ -346,12 +350,11 @@ class ExchangeOnlineClient:
             self.stats.add(retries=1)
             time.sleep(delay)
 
-    def _send(self, url, body, token, cmdlet, retry_safe, retry, describe):
+    def _send(self, url, body, headers, retry_safe, retry, describe):
         """One HTTP attempt; None when a connection failure should be retried."""
-        self.stats.add(http_requests=1, batch_requests=0 if cmdlet else 1)
+        self.stats.add(http_requests=1, batch_requests=0 if "X-CmdletName" in headers else 1)
         try:
-            return self._session.post(url, data=body, headers=self._request_headers(token, cmdlet),
-                                      timeout=self._timeout, verify=self._verify)
+            return self._session.post(url, data=body, headers=headers, timeout=self._timeout, verify=self._verify)
         except requests.exceptions.SSLError as exc:
             raise tls_error(url, exc)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
@@ -391,6 +394,14 @@ class ExchangeOnlineClient:
         delay = self._paused_until - time.time()
         if delay > 0:
             time.sleep(delay)
+
+
+def _collect(pages):
+    result = CommandResult()
+    for page in pages:
+        result.value.extend(page.value)
+        result.warnings.extend(page.warnings)
+    return result
 
 
 def _page_warnings(page):

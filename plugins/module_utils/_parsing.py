@@ -37,7 +37,7 @@ def parse_envelope(body):
     else:
         rows = [clean_row(value)]
     warnings = [str(w) for w in as_list(body.get("@adminapi.warnings"))]
-    return Page(rows, warnings, body.get("@odata.nextLink"))
+    return Page(rows, warnings, body.get("@odata.nextLink") or body.get("odata.nextLink"))
 
 
 def clean_row(row):

@@ -21,7 +21,6 @@ from collections import deque
 
 from ansible_collections.m365.exchange.plugins.module_utils._client import (
     BATCH_LIMIT,
-    MORE_RESULTS_WARNING,
     CommandResult,
     parse_retry_after,
 )
@@ -200,7 +199,7 @@ class Pipeline:
                 queue.retry_later(task, outcome.delay)
                 continue
             if task.next_link and isinstance(outcome, CommandResult):
-                outcome = self._remaining_pages(task, outcome)
+                outcome = self._read_whole(task)
             if isinstance(outcome, FATAL_ERRORS) or (self._stop_on_error and isinstance(outcome, ExchangeError)):
                 with self._lock:
                     self._stopped_by = self._stopped_by or outcome
@@ -268,15 +267,12 @@ class Pipeline:
         delay = task.retry.after_failure() if task.command.retry_safe else None
         return _Retry(delay) if delay is not None else error
 
-    def _remaining_pages(self, task, first):
+    def _read_whole(self, task):
+        """A sub-request's result ran over one page: read it again as a single call, which follows every page."""
         try:
-            for page in self.client.iter_pages(task.command, task.next_link):
-                first.value.extend(page.value)
-                first.warnings.extend(page.warnings)
+            return self.client.execute(task.command)
         except ExchangeError as exc:
             return exc
-        first.warnings = [w for w in first.warnings if not w.startswith(MORE_RESULTS_WARNING)]
-        return first
 
 
 def _json_or_none(body):

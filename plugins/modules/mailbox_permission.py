@@ -115,6 +115,16 @@ options:
         V(skipped).
     type: bool
     default: true
+  journal:
+    description:
+      - A JSON Lines file, on the host running the module, to which the module appends what it found and what it did.
+      - Before any change is written, one line per mailbox records the trustee's rights as read (C(event=read)); after
+        the writes, one line per changed mailbox records the outcome (C(event=write)). Each batch of lines is flushed to
+        disk before the module goes on, and the file is created with mode 0600.
+      - This lets a caller tell access that existed before from access a task added, even when the task was killed
+        half-way; the P(m365.exchange.archive_access#role) role keeps its campaign ledger this way.
+      - Not written in check mode.
+    type: path
 notes:
   - Rerunning the task after a failure or an interruption is safe; it reads the current state and finishes the job.
 seealso:
@@ -244,6 +254,7 @@ from ansible_collections.m365.exchange.plugins.module_utils._errors import (
     InvalidInputError,
     NotAttemptedError,
 )
+from ansible_collections.m365.exchange.plugins.module_utils._journal import Journal, utc_now
 from ansible_collections.m365.exchange.plugins.module_utils._module import ExchangeModule
 from ansible_collections.m365.exchange.plugins.module_utils._permissions import (
     ACCESS_RIGHTS,
@@ -269,6 +280,7 @@ def main():
             missing=dict(type="str", default="fail", choices=["fail", "warn", "ignore"]),
             concurrency=dict(type="int", default=10),
             continue_on_error=dict(type="bool", default=True),
+            journal=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -293,7 +305,11 @@ def run(module):
                     unreadable)
     changes = [request.plan(state) for state in states if state.aces is not None]
     if not module.check_mode:
-        apply(module, request, [change for change in changes if change.action != "unchanged"], report)
+        journal = Journal(params["journal"]) if params["journal"] else None
+        record(journal, "read", request, changes)
+        written = [change for change in changes if change.action != "unchanged"]
+        apply(module, request, written, report)
+        record(journal, "write", request, written, report.failed_writes)
     report.finish(states, changes)
 
 
@@ -323,6 +339,22 @@ def validated_input(params):
     if problems:
         raise InvalidInputError("Invalid input, nothing was changed: " + "; ".join(problems))
     return identities
+
+
+def record(journal, event, request, changes, failures=None):
+    """Journal lines: the rights read on each mailbox, or the outcome of each write."""
+    if journal is None:
+        return
+    at = utc_now()
+    lines = []
+    for change in changes:
+        failure = (failures or {}).get(id(change))
+        line = {"event": event, "at": at, "state": request.state, "mailbox": change.state.identity,
+                "trustee": request.trustee.name, "rights": change.before if event == "read" or failure else change.after}
+        if event == "write":
+            line["action"] = "failed" if failure else change.action
+        lines.append(line)
+    journal.append(lines)
 
 
 def apply(module, request, changes, report):

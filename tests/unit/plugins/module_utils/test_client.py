@@ -221,8 +221,14 @@ def test_a_write_not_marked_retry_safe_is_not_resent(emu, client):
     assert emu.counters()["cmdlets"]["Add-MailboxPermission"] == 1
 
 
-def test_expired_page_link_fails_clearly(emu, client):
+def test_an_expired_page_link_restarts_the_read(emu, client):
+    complete = client.invoke("Get-Mailbox", {"ResultSize": "Unlimited"}, SELECT).value
     emu.add_fault_rule(fault="expire_page", times=1)
+    assert client.invoke("Get-Mailbox", {"ResultSize": "Unlimited"}, SELECT).value == complete
+
+
+def test_page_links_that_keep_expiring_fail_clearly(emu, client):
+    emu.add_fault_rule(fault="expire_page", times=2)
     with pytest.raises(errors.PagingExpiredError) as caught:
         client.invoke("Get-Mailbox", {"ResultSize": "Unlimited"}, SELECT)
     assert "run the task again" in str(caught.value)
@@ -292,3 +298,16 @@ def test_settings_repr_has_no_secret():
                                                    client_secret="very-secret-value"))
     assert "very-secret-value" not in repr(settings)
     assert "very-secret-value" not in repr(ExchangeOnlineClient(settings).settings)
+
+
+def test_refused_next_links_fall_back_to_one_unpaged_response(emu, client):
+    emu.set_faults(nextlink_broken=True, default_page_size=0)
+    result = client.invoke("Get-Mailbox", {"ResultSize": "Unlimited"}, SELECT)
+    assert len(result.value) > 2500
+    assert result.warnings == []
+
+
+def test_refused_next_links_never_return_a_partial_list(emu, client):
+    emu.set_faults(nextlink_broken=True, default_page_size=1000)
+    with pytest.raises(errors.PagingExpiredError):
+        client.invoke("Get-Mailbox", {"ResultSize": "Unlimited"}, SELECT)

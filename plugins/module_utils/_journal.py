@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: (c) 2026, m365.exchange developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""An append-only JSON Lines journal of what a task read and wrote.
+
+Lines are written with one write() per batch and fsync'd before the task goes on,
+so a journal read after a crash holds every line written before the crash; at
+most the last line is incomplete, and a reader can ignore it because the writes
+it announced were never started.
+"""
+
+import datetime
+import json
+import os
+
+from ansible_collections.m365.exchange.plugins.module_utils._errors import ConfigurationError
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Journal:
+    """Appends events to a file that only its owner can read (mode 0600)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def append(self, events):
+        if not events:
+            return
+        data = "".join(json.dumps(event, sort_keys=True, separators=(",", ":")) + "\n" for event in events)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise ConfigurationError("cannot open the journal '%s': %s" % (self.path, exc.strerror))
+        try:
+            remaining = memoryview(data.encode("utf-8"))
+            while remaining:
+                remaining = remaining[os.write(fd, remaining):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
