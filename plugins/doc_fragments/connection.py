@@ -77,7 +77,7 @@ requirements:
   - msal >= 1.24.0
   - requests >= 2.25.0
 notes:
-  - The modules run on the host of the task, usually the controller with C(connection: local); the Python packages
+  - The modules run on the host of the task, usually the controller with a local connection; the Python packages
     and the certificate file must be there, and the environment variables are read there.
   - All modules of the collection belong to the action group C(m365.exchange.exchange), so the connection options can
     be set once with C(module_defaults) for C(group/m365.exchange.exchange).

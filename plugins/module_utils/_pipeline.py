@@ -101,7 +101,7 @@ class _WorkQueue:
                 self._wake_due()
                 if self._ready:
                     count = min(limit, len(self._ready))
-                    return [self._ready.popleft() for _ in range(count)]
+                    return [self._ready.popleft() for _unused in range(count)]
                 if self._unfinished == 0:
                     return None
                 timeout = self._waiting[0][0] - time.monotonic() if self._waiting else None
@@ -162,7 +162,8 @@ class Pipeline:
             return results
         policy = self.client.retry_policy
         queue = _WorkQueue(_Task(i, command, policy.start()) for i, command in enumerate(commands))
-        threads = [threading.Thread(target=self._work, args=(queue, results)) for _ in range(min(self._workers, len(commands)))]
+        count = min(self._workers, len(commands))
+        threads = [threading.Thread(target=self._work, args=(queue, results)) for _unused in range(count)]
         for thread in threads:
             thread.daemon = True
             thread.start()

@@ -17,7 +17,7 @@ description:
     that exist. A second run reports no change and makes no write call.
   - Every identity and the trustee are resolved before anything is changed. Unknown or ambiguous identities, a trustee
     that cannot hold mailbox permissions, and invalid option combinations fail the task with a list of every bad value.
-  - Check mode works like C(-WhatIf): the same plan is computed and returned, nothing is written.
+  - Check mode works like C(-WhatIf); the same plan is computed and returned, nothing is written.
   - Mailboxes are processed concurrently in C($batch) requests through one connection and one access token; the
     concurrency adapts to the throttling of the tenant.
   - Permission changes can take up to 60 minutes to become effective for the trustee.
@@ -52,8 +52,8 @@ options:
       - The trustee, like C(-User) of C(Add-MailboxPermission).
       - A user with a mailbox, a mail user, or a mail-enabled security group, named by user principal name, primary SMTP
         address or GUID.
-      - A security group that is not mail-enabled, a distribution group or a Microsoft 365 group fails the task: Exchange
-        either refuses them or accepts them without the access working.
+      - A security group that is not mail-enabled, a distribution group or a Microsoft 365 group fails the task, because
+        Exchange either refuses them or accepts them without the access working.
     type: str
     required: true
     aliases: [trustee]
@@ -76,7 +76,7 @@ options:
     description:
       - Like C(-AutoMapping). Whether Outlook opens the mailbox automatically for the trustee.
       - Sent only when set and only when FullAccess is added. Exchange defaults to V(true), which makes the Outlook of an
-        archive or migration account try to open every mailbox: set V(false) for such accounts.
+        archive or migration account try to open every mailbox; set V(false) for such accounts.
       - Exchange cannot report AutoMapping back, so an existing grant is not changed when this option differs from how
         it was granted; revoke and grant again to change it.
       - Only valid with O(access_rights=[FullAccess]) and O(state=present).

@@ -82,7 +82,7 @@ def test_ambiguous_identity_body(api):
     assert response.status_code == 400
     body = response.json()
     assert body["error"]["details"][0]["code"] == "Context"
-    _, exc_type, text = _detail(body)
+    _error_id, exc_type, text = _detail(body)
     assert exc_type == "Microsoft.Exchange.Configuration.Tasks.ManagementObjectAmbiguousException"
     assert text == "The operation couldn't be performed because 'jsmith' matches multiple entries."
 
@@ -92,7 +92,7 @@ def test_unknown_parameter_body(api):
     assert response.status_code == 400
     body = response.json()
     assert body["error"]["code"] == "BadRequest" and body["error"]["message"] == "Invalid Operation"
-    _, exc_type, text = _detail(body)
+    _error_id, exc_type, text = _detail(body)
     assert exc_type == "Microsoft.Exchange.AdminApi.CommandInvocation.AmbiguousParameterSetException"
     assert text.endswith("Invalid cmdlet parameters specified. BogusParameter")
 

@@ -37,7 +37,7 @@ def _parallel(api, count, cmdlet="Get-Mailbox", params=None):
 
 def test_concurrency_cap_gives_429_with_retry_after(api):
     api.server.set_faults(latency_ms=300, concurrency_limit=2, concurrency_retry_after="0.75")
-    results, _ = _parallel(api, 6)
+    results, _seen = _parallel(api, 6)
     statuses = sorted(r.status_code for r in results)
     assert statuses.count(200) == 2 and statuses.count(429) == 4
     throttled = next(r for r in results if r.status_code == 429)
@@ -99,7 +99,7 @@ def test_scripted_rules_are_consumed_in_order(api):
         {"match": {"endpoint": "token"}, "fault": "throttle", "retry_after": "1"},
         {"match": {"cmdlet": "Get-Mailbox"}, "fault": "nul403"},
     ])
-    statuses = [api.invoke("Add-MailboxPermission", ADD_INFO).status_code for _ in range(4)]
+    statuses = [api.invoke("Add-MailboxPermission", ADD_INFO).status_code for _attempt in range(4)]
     assert statuses == [500, 500, 429, 200]
     response = api.token_response()
     assert response.status_code == 429 and response.json()["error_codes"] == [90055]

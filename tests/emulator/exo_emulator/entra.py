@@ -141,7 +141,7 @@ class Entra:
             decoded = base64.b64decode(authorization.split(None, 1)[1]).decode()
         except (binascii.Error, UnicodeDecodeError, IndexError):
             return None, None
-        client_id, _, secret = decoded.partition(":")
+        client_id, _colon, secret = decoded.partition(":")
         return client_id, secret
 
     @staticmethod

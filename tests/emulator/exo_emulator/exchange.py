@@ -389,9 +389,9 @@ class ExchangeApi:
         return Outcome(200, self._envelope(call, warnings + result.tail_warnings, rows))
 
     def _envelope(self, call, warnings, rows, next_link=None):
-        body = {"@odata.context": "%s/adminapi/beta/%s/$metadata#Collection(Exchange.GenericHashTable)" % (
-                    self.app.base_url, call.segment),
-                "adminapi.warnings@odata.type": WARNINGS_TYPE, "@adminapi.warnings": list(warnings), "value": rows}
+        context = "%s/adminapi/beta/%s/$metadata#Collection(Exchange.GenericHashTable)" % (self.app.base_url, call.segment)
+        body = {"@odata.context": context, "adminapi.warnings@odata.type": WARNINGS_TYPE,
+                "@adminapi.warnings": list(warnings), "value": rows}
         if next_link:
             body["@odata.nextLink"] = next_link
         return body

@@ -19,7 +19,7 @@ class EnumSpec:
 
 
 ACCESS_RIGHTS = EnumSpec("Microsoft.Exchange.Management.RecipientTasks.MailboxRights[]",
-                         sorted(name for name, _ in RIGHTS), flags=True)
+                         sorted(name for name, _flag in RIGHTS), flags=True)
 INHERITANCE = EnumSpec("System.DirectoryServices.ActiveDirectorySecurityInheritance", INHERITANCE_TYPES)
 RECIPIENT_TYPE_DETAILS = EnumSpec("Microsoft.Exchange.Data.Directory.Recipient.RecipientTypeDetails[]", (
     "None", "UserMailbox", "LinkedMailbox", "SharedMailbox", "LegacyMailbox", "RoomMailbox", "EquipmentMailbox",

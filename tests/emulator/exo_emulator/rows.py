@@ -137,7 +137,7 @@ def _template(static, dynamic_keys):
     return pairs
 
 
-MAILBOX_KEYS = [key for key, _ in _template(MAILBOX_STATIC, MAILBOX_DYNAMIC)]
+MAILBOX_KEYS = [key for key, _kind in _template(MAILBOX_STATIC, MAILBOX_DYNAMIC)]
 MAILBOX_STATIC_MAP = dict(MAILBOX_STATIC)
 _LIST_DYNAMIC = frozenset(("EmailAddresses", "ObjectClass", "AddressListMembership", "UMDtmfMap"))
 

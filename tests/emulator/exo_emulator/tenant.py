@@ -296,7 +296,7 @@ class Tenant:
                 (forest + "-1106", prefix + "\\Managed Availability Servers"))
 
     def _system_aces(self):
-        sids = [sid for sid, _ in self._system_trustees()]
+        sids = [sid for sid, _ace in self._system_trustees()]
         return (Ace(sids[0], FULL_ACCESS, True, "All", True), Ace(sids[1], FULL_ACCESS, True, "All", True),
                 Ace(sids[2], FULL_ACCESS, True, "All", True), Ace(sids[3], FULL_ACCESS, True, "All", True),
                 Ace("S-1-5-18", FULL_ACCESS, False, "All", True), Ace("S-1-5-20", READ_PERMISSION, False, "All", True),

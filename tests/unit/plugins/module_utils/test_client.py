@@ -61,7 +61,7 @@ def test_certificate_auth(emu, client_factory, certificate):
 
 def test_one_token_per_client_renewed_before_expiry(emu, client):
     emu.set_faults(token_lifetime=2)
-    for _ in range(3):
+    for _attempt in range(3):
         client.invoke("Get-Mailbox", {"Identity": "helpdesk@" + domain(emu)}, SELECT)
     assert emu.counters()["tokens_issued"] == 1
     time.sleep(2.1)

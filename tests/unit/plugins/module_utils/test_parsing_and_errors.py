@@ -125,7 +125,7 @@ ACL_LIMIT = (
 ])
 def test_error_bodies_become_typed_errors(status, body, error_class, words):
     error = errors.error_from_fault(errors.parse_fault(status, body), "Get-Mailbox", "x@contoso.com")
-    assert type(error) is error_class
+    assert isinstance(error, error_class)
     for word in words:
         assert word in str(error)
     assert "\x00" not in str(error)

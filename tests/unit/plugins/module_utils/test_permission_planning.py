@@ -8,9 +8,11 @@ from ansible_collections.m365.exchange.plugins.module_utils._permissions import 
     Trustee,
 )
 
-TRUSTEE = Trustee("archive.admin@contoso.com", {"Guid": "0b7f5d4e-0000-4000-8000-000000000001",
-                                                 "PrimarySmtpAddress": "archive.admin@contoso.com",
-                                                 "RecipientTypeDetails": "UserMailbox"})
+TRUSTEE = Trustee("archive.admin@contoso.com", {
+    "Guid": "0b7f5d4e-0000-4000-8000-000000000001",
+    "PrimarySmtpAddress": "archive.admin@contoso.com",
+    "RecipientTypeDetails": "UserMailbox",
+})
 
 
 def ace(rights, inherited=False, deny=False, inheritance="All"):
