@@ -513,7 +513,7 @@ def stage_integration(ctx: "Context") -> None:
                          "does not" % ", ".join(targets))
     copy = refresh_collection_copy(ctx.state)
     install_get_pip_standin(ctx.python)
-    emulator = EmulatorProcess(REPO, INTEGRATION_WORK / "emulator", generate=300, seed=11, python=str(ctx.python),
+    emulator = EmulatorProcess(REPO, INTEGRATION_WORK / "emulator", generate=2400, seed=11, python=str(ctx.python),
                                connection_file=INTEGRATION_WORK / "connection.json",
                                log_path=INTEGRATION_WORK / "emulator.log", env=child_env())
     say("Starting the emulator: %s" % shown(emulator.command()))

@@ -16,7 +16,7 @@ description:
   - A selection that matches nothing returns an empty list; an identity that does not exist fails the task unless
     O(missing) says otherwise.
 author:
-  - m365.exchange developers
+  - m365.exchange developers (@m365-exchange)
 extends_documentation_fragment:
   - m365.exchange.connection
   - m365.exchange.connection.action_group

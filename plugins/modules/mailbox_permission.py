@@ -22,7 +22,7 @@ description:
     concurrency adapts to the throttling of the tenant.
   - Permission changes can take up to 60 minutes to become effective for the trustee.
 author:
-  - m365.exchange developers
+  - m365.exchange developers (@m365-exchange)
 extends_documentation_fragment:
   - m365.exchange.connection
   - m365.exchange.connection.action_group
@@ -122,7 +122,7 @@ options:
         the writes, one line per changed mailbox records the outcome (C(event=write)). Each batch of lines is flushed to
         disk before the module goes on, and the file is created with mode 0600.
       - This lets a caller tell access that existed before from access a task added, even when the task was killed
-        half-way; the P(m365.exchange.archive_access#role) role keeps its campaign ledger this way.
+        half-way; the archive-access roles of this collection keep their campaign ledger this way.
       - Not written in check mode.
     type: path
 notes:

@@ -51,7 +51,7 @@ def test_concurrency_cap_gives_429_with_retry_after(api):
 def test_cost_model_latency_and_cap(api):
     api.token()
     api.server.set_faults(latency_ms=200)
-    _, elapsed = _parallel(api, 4)
+    _results, elapsed = _parallel(api, 4)
     assert 0.2 <= elapsed < 0.6
     api.server.set_faults(latency_ms=0, http_latency_ms=150)
     started = time.time()
