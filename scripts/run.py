@@ -70,7 +70,7 @@ SANITY_REQUIRED = ("ansible-doc", "changelog", "compile", "import", "pep8", "pyl
                    "validate-modules", "yamllint")
 
 STAGES = ("units", "sanity", "integration", "lint")
-UNIT_TEST_DIRS = ("tests/unit", "tests/emulator/conformance")
+UNIT_TEST_DIRS = ("tests/unit", "tests/emulator/conformance", "tests/functional")
 
 # Build output and caches: never copied into the sanity copy (a safety net behind git's ignore rules),
 # never allowed in the collection tarball.
@@ -532,13 +532,17 @@ def stage_integration(ctx: "Context") -> None:
 
 
 def stage_lint(ctx: "Context") -> None:
-    """ansible-lint, antsibull-docs, antsibull-changelog, build, tarball check, galaxy-importer."""
+    """ansible-lint, antsibull-docs, module reference, antsibull-changelog, build, tarball check, galaxy-importer,
+    execution environment (ansible-builder create and introspect)."""
     steps: List[Tuple[str, Callable[[Context], None]]] = [
         ("ansible-lint", lint_ansible_lint),
         ("antsibull-docs", lint_collection_docs),
+        ("module-reference", lint_module_reference),
         ("antsibull-changelog", lint_changelog),
         ("build", lint_build),
         ("galaxy-importer", lint_galaxy_importer),
+        ("ee-create", lint_ee_create),
+        ("ee-introspect", lint_ee_introspect),
     ]
     failures = []
     for name, step in steps:
@@ -552,7 +556,7 @@ def stage_lint(ctx: "Context") -> None:
             failures.append("%s: %s" % (name, exc))
             say("!! lint: %s failed: %s" % (name, exc))
             if name == "build":
-                break  # the importer needs the tarball
+                break  # the importer and the EE introspection need the tarball
     if failures:
         raise StepFailed("; ".join(failures))
 
@@ -620,6 +624,82 @@ def lint_galaxy_importer(ctx: "Context") -> None:
     problems = [line for line in output.splitlines() if IMPORTER_PROBLEM.search(line)]
     if problems:
         raise StepFailed("galaxy-importer reported:\n  " + "\n  ".join(problems))
+
+
+# Execution environment: the definition users build (docs/awx.md) and the collection's own EE metadata.
+EE_DEFINITION = REPO / "docs" / "ee" / "execution-environment.yml"
+EE_CONTEXT = BUILD / "ee"
+EE_INTROSPECT = BUILD / "ee-introspect"
+EE_REQUIRED_PACKAGES = ("msal", "requests")
+MODULE_REFERENCE = REPO / "docs" / "build_module_reference.py"
+REQUIREMENT_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^#;]*?)\s*(?:;[^#]*)?(?:#\s*(.*))?$")
+
+
+def lint_module_reference(ctx: "Context") -> None:
+    """docs/modules/ must be what docs/build_module_reference.py makes of the modules' documentation."""
+    run([ctx.python, relative(MODULE_REFERENCE), "--check", "--ansible-doc", tool("ansible-doc")], env=child_env(),
+        log=LOGS / "module-reference.log")
+
+
+def lint_ee_create(ctx: "Context") -> None:  # pylint: disable=unused-argument
+    """ansible-builder create: the build context of docs/ee/execution-environment.yml in build/ee (no container engine)."""
+    if EE_CONTEXT.exists():
+        shutil.rmtree(EE_CONTEXT)
+    run([tool("ansible-builder"), "create", "--file", relative(EE_DEFINITION), "--context", relative(EE_CONTEXT),
+         "--output-filename", "Containerfile"], env=child_env(), log=LOGS / "ee-create.log")
+    containerfile = EE_CONTEXT / "Containerfile"
+    galaxy_requirements = EE_CONTEXT / "_build" / "requirements.yml"
+    problems = [relative(path) + " was not written" for path in (containerfile, galaxy_requirements) if not path.is_file()]
+    if not problems:
+        if not re.search(r"^\s*-?\s*name:\s*['\"]?%s\.%s['\"]?\s*$" % (NAMESPACE, NAME),
+                         galaxy_requirements.read_text(encoding="utf-8"), re.M):
+            problems.append("%s does not install %s.%s" % (relative(galaxy_requirements), NAMESPACE, NAME))
+        if "introspect" not in containerfile.read_text(encoding="utf-8"):
+            problems.append("%s does not run the collections' dependency introspection" % relative(containerfile))
+    if problems:
+        raise StepFailed("; ".join(problems))
+    say("%s: build context written; with a container engine: podman build -t m365-exchange-ee %s"
+        % (relative(EE_CONTEXT), relative(EE_CONTEXT)))
+
+
+def requirement_specs(text: str, source: str) -> Dict[str, Tuple[str, str]]:
+    """{normalised name: (version specifier without spaces, trailing comment)} of a pip requirements text."""
+    specs: Dict[str, Tuple[str, str]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith(("#", "-")):
+            continue
+        match = REQUIREMENT_LINE.match(line)
+        if not match:
+            raise StepFailed("%s: cannot read the requirement %r" % (source, line))
+        name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+        specs[name] = (re.sub(r"\s+", "", match.group(2)), (match.group(3) or "").strip())
+    return specs
+
+
+def lint_ee_introspect(ctx: "Context") -> None:  # pylint: disable=unused-argument
+    """Install the tarball as an EE build does, ansible-builder introspect it: msal and requests must be listed."""
+    if EE_INTROSPECT.exists():
+        shutil.rmtree(EE_INTROSPECT)
+    collections = EE_INTROSPECT / "collections"
+    env = child_env({"ANSIBLE_COLLECTIONS_PATH": str(collections)})
+    run([tool("ansible-galaxy"), "collection", "install", "--no-deps", "--force", "-p", relative(collections),
+         relative(tarball_path())], env=env, log=LOGS / "ee-install.log")
+    pip_file = EE_INTROSPECT / "requirements.txt"
+    run([tool("ansible-builder"), "introspect", relative(collections), "--write-pip", relative(pip_file)], env=env,
+        log=LOGS / "ee-introspect.log")
+    collection = "%s.%s" % (NAMESPACE, NAME)
+    listed = requirement_specs(pip_file.read_text(encoding="utf-8") if pip_file.exists() else "", relative(pip_file))
+    ours = dict((name, spec) for name, (spec, comment) in listed.items() if comment == "from collection " + collection)
+    problems = ["%s is not listed for %s" % (name, collection) for name in EE_REQUIRED_PACKAGES if name not in ours]
+    runtime_specs = requirement_specs(RUNTIME_REQUIREMENTS.read_text(encoding="utf-8"), relative(RUNTIME_REQUIREMENTS))
+    runtime = dict((name, value[0]) for name, value in runtime_specs.items())
+    if ours and ours != runtime:
+        problems.append("the EE requirements (meta/execution-environment.yml) %s differ from %s %s" % (
+            ours, relative(RUNTIME_REQUIREMENTS), runtime))
+    if problems:
+        raise StepFailed("ansible-builder introspect: " + "; ".join(problems))
+    say("ansible-builder introspect lists for %s: %s" % (collection, ", ".join(
+        "%s%s" % (name, spec) for name, spec in sorted(ours.items()))))
 
 
 STAGE_FUNCTIONS: Dict[str, Callable[["Context"], None]] = {
@@ -736,6 +816,10 @@ def command_demo(args: argparse.Namespace) -> int:
 def run_demo(python: Path, playbook_args: Sequence[str]) -> None:
     """Start the emulator, run the demo playbook with the connection in EXO_* variables, stop it."""
     DEMO_OUTPUT.mkdir(exist_ok=True)
+    # The emulator starts from its sample tenant each time, so the demo's campaign starts afresh too.
+    shutil.rmtree(DEMO_OUTPUT / "reports", ignore_errors=True)
+    for ledger in DEMO_OUTPUT.glob("archive-access.ledger.jsonl*"):
+        ledger.unlink()
     emulator = EmulatorProcess(REPO, DEMO_OUTPUT / "emulator", generate=200, seed=7, python=str(python),
                                connection_file=DEMO_OUTPUT / "connection.json", log_path=DEMO_OUTPUT / "emulator.log",
                                env=child_env())
