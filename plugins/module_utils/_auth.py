@@ -11,13 +11,21 @@ renewed shortly before it expires and once more when the service answers 401.
 
 import datetime
 import os
+import re
 import threading
 import time
 
 try:
     import msal
+    from msal.exceptions import MsalServiceError
 except ImportError:
     msal = None
+    MsalServiceError = None
+
+try:
+    from requests.exceptions import RequestException
+except ImportError:
+    RequestException = None
 
 try:
     from cryptography import x509
@@ -29,17 +37,24 @@ except ImportError:
 from ansible_collections.m365.exchange.plugins.module_utils._errors import (
     AuthenticationError,
     ConfigurationError,
+    TransientError,
 )
+
+# What msal lets escape when the token endpoint answers 5xx (its raise_for_status()).
+_HTTP_ERRORS = tuple(error for error in (MsalServiceError, RequestException) if error is not None)
+_HTTP_STATUS = re.compile(r"HTTP Error: (\d{3})")
 
 # Entra ID error codes (AADSTS...) and what the user should check.
 _AADSTS_HINTS = {
     "7000215": "the client secret is wrong: check client_secret / EXO_CLIENT_SECRET (the secret's value, not its ID)",
-    "7000222": "the client secret has expired: create a new one and update client_secret / EXO_CLIENT_SECRET",
+    "7000222": "the client secret has expired or was revoked: create a new one and update client_secret / "
+               "EXO_CLIENT_SECRET",
     "700016": "no application with this client_id exists in the tenant: check client_id and tenant",
     "90002": "the tenant was not found: check tenant and environment (the cloud)",
     "900023": "the tenant is not a valid tenant name or ID: check tenant",
     "500011": "Exchange Online was not found for this tenant in this cloud: check environment",
-    "700027": "Entra ID rejected the certificate: upload its public key to the app registration, or renew it if it expired",
+    "700027": "Entra ID rejected the certificate: upload its public key to this app registration (client_id), or renew "
+              "it if it expired",
     "700024": "the certificate assertion is outside its valid time range: check the clock of the host running the module",
     "7000112": "the application is disabled in the tenant",
 }
@@ -70,7 +85,8 @@ def load_certificate(path, password=None):
 
 def _read_file(path):
     if not os.path.isfile(path):
-        raise ConfigurationError("certificate_path '%s' does not exist or is not a file" % path)
+        raise ConfigurationError("certificate_path '%s' does not exist or is not a file: give a PEM file (private key + "
+                                 "certificate) or a PFX/PKCS#12 file" % path)
     try:
         with open(path, "rb") as handle:
             return handle.read()
@@ -94,7 +110,8 @@ def _load_pem(path, data, password):
     except ValueError:
         if password:
             raise ConfigurationError("cannot decrypt the private key in '%s': certificate_password is wrong" % path)
-        raise ConfigurationError("certificate_path '%s' holds no readable PEM private key" % path)
+        raise ConfigurationError("certificate_path '%s' holds no readable PEM private key; it needs the private key and "
+                                 "the certificate in one PEM file, or use a PFX" % path)
     return key, certificate
 
 
@@ -112,8 +129,12 @@ def _load_pfx(path, data, password):
     try:
         key, certificate, _chain = pkcs12.load_key_and_certificates(data, password)
     except ValueError:
-        raise ConfigurationError("cannot open '%s' as a PFX/PKCS#12 file: the certificate_password is wrong or the "
-                                 "file is neither PFX nor PEM" % path)
+        if password:
+            raise ConfigurationError("cannot open '%s' as a PFX/PKCS#12 file: the certificate_password is wrong, or the "
+                                     "file is neither PFX nor PEM (private key + certificate)" % path)
+        raise ConfigurationError("cannot open '%s' as a PFX/PKCS#12 file: it is protected by a password (set "
+                                 "certificate_password or EXO_CERTIFICATE_PASSWORD), or it is neither PFX nor PEM "
+                                 "(private key + certificate)" % path)
     if key is None or certificate is None:
         raise ConfigurationError("the PFX file '%s' must contain both the private key and the certificate" % path)
     return key, certificate
@@ -172,7 +193,12 @@ class TokenProvider:
         application = self._app()
         # msal keeps its own cache; bypass it, because we only get here when our copy must be replaced.
         application.remove_tokens_for_client()
-        result = application.acquire_token_for_client(scopes=[self._settings.scope])
+        try:
+            result = application.acquire_token_for_client(scopes=[self._settings.scope])
+        except Exception as exc:  # pylint: disable=broad-except
+            if isinstance(exc, _HTTP_ERRORS):
+                raise self._http_error(exc)
+            raise
         if "access_token" not in result:
             raise self._error(result)
         lifetime = float(result.get("expires_in") or 3599)
@@ -208,12 +234,23 @@ class TokenProvider:
                 "and authority_url." % (settings.authority_url, settings.tenant, settings.tenant,
                                         settings.environment, _first_line(str(exc))))
 
+    def _http_error(self, exc):
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if status is None:
+            match = _HTTP_STATUS.search(str(exc))
+            status = int(match.group(1)) if match else None
+        return TransientError(
+            "Entra ID failed to issue a token for app '%s' in tenant '%s' (environment %s)%s: a failure of the login "
+            "service, usually temporary. Nothing was changed by this request; rerun the task." % (
+                self._settings.client_id, self._settings.tenant, self._settings.environment,
+                " with HTTP %s" % status if status else ""), status=status)
+
     def _error(self, result):
         description = _first_line(result.get("error_description") or result.get("error") or "no token returned")
         codes = [str(code) for code in result.get("error_codes") or []]
         hints = [_AADSTS_HINTS[code] for code in codes if code in _AADSTS_HINTS]
-        message = "Entra ID refused a token for app '%s' in tenant '%s': %s" % (
-            self._settings.client_id, self._settings.tenant, description)
+        message = "Entra ID refused a token for app '%s' in tenant '%s' (environment %s): %s" % (
+            self._settings.client_id, self._settings.tenant, self._settings.environment, description)
         if hints:
             message += " (%s)" % "; ".join(hints)
         return AuthenticationError(message, status=result.get("error"))

@@ -5,7 +5,9 @@
 
 """Connection options shared by every module: argument spec, clouds, validated settings."""
 
+import os
 import re
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
@@ -87,6 +89,9 @@ class ConnectionSettings:
         if not client_id:
             problems.append("client_id is required (or set EXO_CLIENT_ID / AZURE_CLIENT_ID): the application "
                             "(client) ID of the app registration")
+        elif not _GUID.match(client_id):
+            problems.append("client_id '%s' is not a GUID: use the Application (client) ID from the Overview page of "
+                            "the app registration, such as 00000000-0000-0000-0000-000000000000" % client_id)
         if secret and certificate:
             problems.append("client_secret and certificate_path are mutually exclusive: authenticate with one "
                             "of them (check EXO_CLIENT_SECRET / AZURE_SECRET in the environment)")
@@ -99,6 +104,13 @@ class ConnectionSettings:
             url = params.get(option)
             if url and not url.lower().startswith("https://"):
                 problems.append("%s '%s' must be an https:// URL" % (option, url))
+            elif url and not urlsplit(url).hostname:
+                problems.append("%s '%s' has no host name: use an https:// URL such as https://outlook.office365.com"
+                                % (option, url))
+        ca_path = params.get("ca_path")
+        if ca_path and not os.path.exists(ca_path):
+            problems.append("ca_path '%s' does not exist: give a PEM file (or a directory) of the CA certificates that "
+                            "issued the TLS certificates of the login and Exchange hosts" % ca_path)
         if problems:
             raise ConfigurationError("Invalid connection settings: " + "; ".join(problems))
         return cls(

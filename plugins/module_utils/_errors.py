@@ -11,6 +11,7 @@ cmdlet name, the identity and the service's own error text.
 """
 
 import json
+import re
 
 PERMISSION_HELP = (
     "the app lacks the Exchange.ManageAsApp application permission or admin consent for it "
@@ -20,6 +21,9 @@ ROLE_HELP = (
     "the service principal has no Exchange role: assign it the Exchange Administrator role "
     "or an Exchange role group / RBAC for Applications role that includes the cmdlet"
 )
+
+
+_NUL_BASE64 = re.compile(r"^A{16,}={0,2}$")
 
 
 class ExchangeError(Exception):
@@ -169,6 +173,9 @@ def _printable_text(body):
     if not isinstance(body, str):
         return ""
     text = "".join(ch for ch in body if ch.isprintable()).strip()
+    if _NUL_BASE64.match(text):
+        # the NUL-filled 403 body as a $batch sub-response carries it (base64 of zero bytes): no text
+        return ""
     return text[:300]
 
 
@@ -223,6 +230,14 @@ def _classify(fault, cmdlet, identity):
     if fault.status == 400:
         return InvalidParameterError, "%s: the service rejected a parameter: %s" % (where, text or "HTTP 400")
     return ServiceError, "%s: %s" % (where, text or "HTTP %s" % fault.status)
+
+
+def name_the_app(error, client_id, tenant):
+    """A 401 or 403 from Exchange is about the app registration: say which one (never its credentials)."""
+    if (isinstance(error, (AuthenticationError, AuthorizationError)) and error.status in (401, 403) and client_id
+            and client_id not in error.message):
+        error.message = "%s (app '%s' in tenant '%s')" % (error.message, client_id, tenant)
+    return error
 
 
 def _where(cmdlet, identity):

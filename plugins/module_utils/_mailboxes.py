@@ -5,6 +5,8 @@
 
 """Selecting mailboxes: by identity, type, OPATH filter and group membership."""
 
+import re
+
 from ansible_collections.m365.exchange.plugins.module_utils._client import Command
 from ansible_collections.m365.exchange.plugins.module_utils._errors import (
     AmbiguousIdentityError,
@@ -38,6 +40,60 @@ MAILBOX_TYPES = (
     "UserMailbox",
 )
 GROUP_MAILBOX = "GroupMailbox"
+
+IDENTITY_FORMS = "a primary SMTP address, user principal name, alias, GUID or ExternalDirectoryObjectId"
+# local-part@domain: no whitespace, no second @, no characters SMTP addresses cannot hold unquoted; a DNS domain.
+_ADDRESS = re.compile(
+    r"^(?!\.)(?!.*\.\.)[^@\s\"(),:;<>\[\]\\]+(?<!\.)"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$",
+    re.IGNORECASE)
+_ADDRESS_PREFIX = re.compile(r"^(smtp|sip):", re.IGNORECASE)
+
+
+def identity_problem(value, option):
+    """Why an identity must not be sent to Exchange, or None.
+
+    An empty identity is never sent (an empty -Identity makes Get-MailboxPermission return every object).
+    A value with an @ and no space is meant as an address and must look like one; other values (names,
+    aliases, GUIDs) are left to Exchange, which says whether it knows them.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return "%s is empty" % option
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return "%s '%s' contains control characters" % (option, text.encode("unicode_escape").decode("ascii"))
+    if "@" in text and not any(ch.isspace() for ch in text):
+        address = _ADDRESS_PREFIX.sub("", text)
+        if not _ADDRESS.match(address):
+            return ("%s '%s' is not a valid address: expected one @ between a local part and a domain, such as "
+                    "ceo@contoso.com" % (option, text))
+    return None
+
+
+def opath_problem(opath):
+    """Why an OPATH filter cannot be valid (an unterminated quoted value), or None.
+
+    Values are quoted with '...' or "..."; the quote character is doubled inside a value (O''Brien).
+    """
+    quote = None
+    start = 0
+    position = 0
+    while position < len(opath):
+        char = opath[position]
+        if quote is None:
+            if char in "'\"":
+                quote, start = char, position
+        elif char == quote:
+            if opath[position + 1:position + 2] == quote:
+                position += 1
+            else:
+                quote = None
+        position += 1
+    if quote is not None:
+        return ("filter \"%s\" has an unterminated quoted value starting at position %d (%s); quote values with "
+                "single quotes and double a quote inside a value, for example DisplayName -eq 'O''Brien'"
+                % (opath, start + 1, opath[start:start + 20]))
+    return None
 
 
 def opath_quote(value):

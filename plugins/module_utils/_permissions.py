@@ -23,11 +23,14 @@ from ansible_collections.m365.exchange.plugins.module_utils._mailboxes import (
     GROUP_MAILBOX,
     MAILBOX_TYPES,
     classify_missing,
+    identity_problem,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._parsing import as_bool, as_names
 
 ACCESS_RIGHTS = ("ChangeOwner", "ChangePermission", "DeleteItem", "ExternalAccount", "FullAccess", "ReadPermission")
 INHERITANCE_TYPES = ("All", "Children", "Descendents", "None", "SelfAndChildren")
+TRUSTEE_FORMS = ("a user with a mailbox, a mail user or a mail-enabled security group, named by user principal name, "
+                 "primary SMTP address or GUID")
 SELF_PRINCIPAL = "NT AUTHORITY\\SELF"
 SELF_SID = "S-1-5-10"
 
@@ -88,50 +91,58 @@ class Trustee:
                 "recipient_type_details": self.recipient_type_details}
 
 
-def resolve_trustee(client, user):
+def trustee_problem(user, option="user"):
+    """Why the trustee cannot be looked up at all (empty or malformed), or None; checked before any request."""
+    problem = identity_problem(user, option)
+    if problem and problem.endswith(" is empty"):
+        return "%s is empty: the trustee must be %s" % (option, TRUSTEE_FORMS)
+    return problem
+
+
+def resolve_trustee(client, user, option="user"):
     """Find the trustee, refusing principals Exchange would accept but that cannot work."""
-    user = (user or "").strip()
-    if not user:
-        raise InvalidInputError("user is empty: name the trustee by UPN, primary SMTP address or GUID")
+    problem = trustee_problem(user, option)
+    if problem:
+        raise InvalidInputError(problem)
+    user = user.strip()
     try:
         rows = client.invoke("Get-Recipient", {"Identity": user}, TRUSTEE_PROPERTIES).value
     except NotFoundError:
-        raise _unusable_trustee(client, user)
+        raise _unusable_trustee(client, user, option)
     except AmbiguousIdentityError:
-        raise InvalidInputError("user '%s' matches several recipients; name the trustee by UPN, primary SMTP address "
-                                "or GUID" % user)
+        raise InvalidInputError("%s '%s' matches several recipients; name the trustee by user principal name, primary "
+                                "SMTP address or GUID" % (option, user))
     if len(rows) != 1:
-        raise InvalidInputError("user '%s' matches %d recipients; name the trustee by UPN, primary SMTP address or "
-                                "GUID" % (user, len(rows)))
+        raise InvalidInputError("%s '%s' matches %d recipients; name the trustee by user principal name, primary SMTP "
+                                "address or GUID" % (option, user, len(rows)))
     row = rows[0]
     refused = REFUSED_TRUSTEES.get(row.get("RecipientTypeDetails"))
     if refused:
-        raise InvalidInputError("user '%s' is %s." % (user, refused))
+        raise InvalidInputError("%s '%s' is %s. The trustee must be %s." % (option, user, refused, TRUSTEE_FORMS))
     return Trustee(user, row)
 
 
-def _unusable_trustee(client, user):
+def _unusable_trustee(client, user, option):
     """Explain why a name that is not a recipient cannot be a trustee."""
     try:
         groups = client.invoke("Get-Group", {"Identity": user}, ("Name", "RecipientTypeDetails")).value
     except NotFoundError:
         groups = []
     except AmbiguousIdentityError:
-        return InvalidInputError("user '%s' matches several groups; use the group's GUID" % user)
+        return InvalidInputError("%s '%s' matches several groups; use the group's GUID" % (option, user))
     if groups:
         return InvalidInputError(
-            "user '%s' is a security group that is not mail-enabled (%s). Exchange accepts such a group as trustee "
+            "%s '%s' is a security group that is not mail-enabled (%s). Exchange accepts such a group as trustee "
             "but the access does not work; mail-enable it or use a mail-enabled security group."
-            % (user, groups[0].get("RecipientTypeDetails")))
+            % (option, user, groups[0].get("RecipientTypeDetails")))
     try:
         users = client.invoke("Get-User", {"Identity": user}, ("Name", "RecipientTypeDetails")).value
     except (NotFoundError, AmbiguousIdentityError):
         users = []
     if users:
-        return InvalidInputError("user '%s' exists but has no Exchange recipient (no mailbox, not a mail user); "
-                                 "license it for Exchange Online first" % user)
-    return InvalidInputError("user '%s' was not found: no user, mail user or mail-enabled security group has this "
-                             "identity" % user)
+        return InvalidInputError("%s '%s' exists but has no Exchange recipient (no mailbox, not a mail user); "
+                                 "license it for Exchange Online first" % (option, user))
+    return InvalidInputError("%s '%s' was not found: the trustee must be %s" % (option, user, TRUSTEE_FORMS))
 
 
 class MailboxState:

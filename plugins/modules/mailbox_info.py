@@ -51,6 +51,8 @@ options:
       - An OPATH filter evaluated by Exchange, like C(-Filter) of C(Get-Mailbox), for example
         V(Department -eq 'Legal' -and CustomAttribute1 -ne 'NoArchive').
       - Quote values with single quotes and double a quote inside a value (V(DisplayName -eq 'O''Brien')).
+      - A filter with an unterminated quoted value fails the task before anything is sent; other syntax errors are
+        reported by Exchange and fail the task with its reason.
     type: str
   member_of_group:
     description:
@@ -103,7 +105,7 @@ options:
     description:
       - The most cmdlets kept in flight at once when reading many mailboxes.
     type: int
-    default: 10
+    default: 32
 seealso:
   - module: m365.exchange.mailbox_permission
   - name: Get-Mailbox
@@ -235,13 +237,26 @@ api_stats:
 """
 
 from ansible_collections.m365.exchange.plugins.module_utils._client import Command
-from ansible_collections.m365.exchange.plugins.module_utils._errors import ExchangeError, InvalidInputError
+from ansible_collections.m365.exchange.plugins.module_utils._errors import (
+    AuthenticationError,
+    AuthorizationError,
+    ConfigurationError,
+    ExchangeError,
+    InvalidInputError,
+    InvalidParameterError,
+    NotFoundError,
+    TransientError,
+    name_the_app,
+)
 from ansible_collections.m365.exchange.plugins.module_utils._mailboxes import (
+    IDENTITY_FORMS,
     MAILBOX_TYPES,
     MailboxSelector,
+    identity_problem,
     is_group_mailbox,
     mailbox_address,
     mailbox_record,
+    opath_problem,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._module import ExchangeModule
 from ansible_collections.m365.exchange.plugins.module_utils._permissions import (
@@ -249,6 +264,12 @@ from ansible_collections.m365.exchange.plugins.module_utils._permissions import 
     resolve_trustee,
     visible_permissions,
 )
+
+# Failures of a read that are not about the identity read.
+CONNECTION_ERRORS = (AuthenticationError, AuthorizationError, ConfigurationError, TransientError)
+FILTER_HELP = ("Write an OPATH filter such as Department -eq 'Legal' -and CustomAttribute1 -ne 'NoArchive': quote "
+               "values with single quotes, double a quote inside a value (DisplayName -eq 'O''Brien'), and use the "
+               "filterable properties of Get-Mailbox -Filter")
 
 
 def main():
@@ -265,7 +286,7 @@ def main():
             include_inherited=dict(type="bool", default=False),
             include_self=dict(type="bool", default=False),
             missing=dict(type="str", default="fail", choices=["fail", "warn", "ignore"]),
-            concurrency=dict(type="int", default=10),
+            concurrency=dict(type="int", default=32),
         ),
         mutually_exclusive=[("identity", "filter"), ("identity", "member_of_group")],
         supports_check_mode=True,
@@ -273,7 +294,7 @@ def main():
     try:
         run(module)
     except ExchangeError as exc:
-        module.fail_on(exc, mailboxes=[])
+        module.fail_on(name_the_app(exc, module.params["client_id"], module.params["tenant"]), mailboxes=[])
 
 
 def run(module):
@@ -284,15 +305,34 @@ def run(module):
     if params["identity"] is not None:
         selection = selector.by_identity([i.strip() for i in params["identity"]], types)
         check_identities(module, selection)
-    elif params["member_of_group"]:
-        selection = selector.by_group(params["member_of_group"].strip(), types, params["filter"], result_size)
     else:
-        selection = selector.by_query(types, params["filter"], result_size)
+        selection = select_mailboxes(params, selector, types, result_size)
     rows = selection.rows[:result_size] if isinstance(result_size, int) else selection.rows
     mailboxes = [mailbox_record(row, params["properties"]) for row in rows]
     if params["include_permissions"] or params["permission_user"]:
         add_permissions(module, rows, mailboxes)
     module.finish(changed=False, mailboxes=mailboxes, missing=selection.missing)
+
+
+def select_mailboxes(params, selector, types, result_size):
+    """Mailboxes by group membership or by query, with the service's refusals explained in terms of the options."""
+    group = params["member_of_group"]
+    try:
+        if group:
+            return selector.by_group(group.strip(), types, params["filter"], result_size)
+        return selector.by_query(types, params["filter"], result_size)
+    except InvalidParameterError as exc:
+        if params["filter"] and "filter" in str(exc).lower():
+            raise InvalidInputError("Invalid input: filter \"%s\" was rejected by Exchange: %s. %s." % (
+                params["filter"], exc.message, FILTER_HELP), cmdlet=exc.cmdlet, status=exc.status)
+        raise
+    except NotFoundError as exc:
+        if group and exc.cmdlet == "Get-Group":
+            raise InvalidInputError(
+                "Invalid input: member_of_group '%s' was not found: name a distribution group, a security group or a "
+                "Microsoft 365 group by name, primary SMTP address or GUID" % group.strip(),
+                cmdlet=exc.cmdlet, identity=exc.identity, status=exc.status)
+        raise
 
 
 def validated_input(params):
@@ -303,11 +343,24 @@ def validated_input(params):
         if empty:
             problems.append("identity has empty items at positions %s; an empty identity would select every "
                             "mailbox" % ", ".join(empty))
+        malformed = [identity_problem(identity, "identity[%d]" % position)
+                     for position, identity in enumerate(params["identity"]) if (identity or "").strip()]
+        problems.extend(problem for problem in malformed if problem)
+        if empty or any(malformed):
+            problems.append("each identity must be %s" % IDENTITY_FORMS)
         if not params["identity"]:
             problems.append("identity is an empty list: name at least one mailbox or leave identity out")
     for option in ("filter", "member_of_group", "permission_user"):
         if params[option] is not None and not params[option].strip():
             problems.append("%s is empty" % option)
+        elif params[option] is not None and option != "filter":
+            problem = identity_problem(params[option], option)
+            if problem:
+                problems.append(problem)
+    if params["filter"] and params["filter"].strip():
+        problem = opath_problem(params["filter"])
+        if problem:
+            problems.append(problem)
     result_size = _result_size(params["result_size"], problems)
     if not 1 <= params["concurrency"] <= 64:
         problems.append("concurrency %d is out of range: use 1 to 64" % params["concurrency"])
@@ -327,20 +380,28 @@ def _result_size(value, problems):
 
 
 def check_identities(module, selection):
+    for identity, error in selection.failed:
+        if isinstance(error, CONNECTION_ERRORS):
+            # about the app, the connection or the service, not about the identity: say so as it is
+            raise error
     failures = ["'%s' matches several mailboxes" % i for i in selection.ambiguous]
-    failures.extend("'%s': %s" % (identity, error) for identity, error in selection.failed)
-    if selection.missing and module.params["missing"] == "fail":
-        failures.extend("'%s' was not found" % identity for identity in selection.missing)
+    missing = selection.missing if module.params["missing"] == "fail" else []
+    failures.extend("'%s' was not found" % identity for identity in missing)
     if failures:
-        raise InvalidInputError("Cannot select the mailboxes: %s. Use primary SMTP addresses or GUIDs for unique "
-                                "identities." % "; ".join(failures))
+        hint = "Each identity must be %s; primary SMTP addresses and GUIDs are unique" % IDENTITY_FORMS
+        if missing:
+            hint += "; missing=warn or missing=ignore skips identities that do not exist"
+        failures = ["%s. %s" % ("; ".join(failures), hint)]
+    failures.extend("'%s': %s" % (identity, error) for identity, error in selection.failed)
+    if failures:
+        raise InvalidInputError("Cannot select the mailboxes: %s" % "; ".join(failures))
     if selection.missing and module.params["missing"] == "warn":
         module.warn("Identities not found: %s" % ", ".join(selection.missing))
 
 
 def add_permissions(module, rows, mailboxes):
     params = module.params
-    trustee = resolve_trustee(module.client, params["permission_user"]) if params["permission_user"] else None
+    trustee = resolve_trustee(module.client, params["permission_user"], "permission_user") if params["permission_user"] else None
     commands = []
     for row in rows:
         parameters = {"Identity": mailbox_address(row)}

@@ -43,6 +43,8 @@ options:
       - Microsoft 365 group mailboxes are detected and handled with C(-GroupMailbox).
       - Duplicates are processed once. An empty item fails the task; it is never sent, because an empty identity
         makes Exchange return every mailbox.
+      - An item that contains V(@) and no space is taken as an address and must be one (V(local-part@domain));
+        a malformed one fails the task before anything is sent.
     type: list
     elements: str
     required: true
@@ -54,6 +56,7 @@ options:
         address or GUID.
       - A security group that is not mail-enabled, a distribution group or a Microsoft 365 group fails the task, because
         Exchange either refuses them or accepts them without the access working.
+      - An empty value, or a malformed address, fails the task before anything is sent.
     type: str
     required: true
     aliases: [trustee]
@@ -106,7 +109,7 @@ options:
       - The most cmdlets the module keeps in flight at once. The module starts below this value and adapts to the
         throttling it meets. Exchange Online allows a limited number of concurrent requests per tenant.
     type: int
-    default: 10
+    default: 32
   continue_on_error:
     description:
       - Whether a mailbox that fails (for example one at the limit of 500 access control entries) lets the others
@@ -123,6 +126,7 @@ options:
         disk before the module goes on, and the file is created with mode 0600.
       - This lets a caller tell access that existed before from access a task added, even when the task was killed
         half-way; the archive-access roles of this collection keep their campaign ledger this way.
+      - The directory must exist; the task fails before anything is sent when it does not.
       - Not written in check mode.
     type: path
 notes:
@@ -249,12 +253,16 @@ api_stats:
            "token_renewals": 0}
 """
 
+import os
+
 from ansible_collections.m365.exchange.plugins.module_utils._errors import (
     ExchangeError,
     InvalidInputError,
     NotAttemptedError,
+    name_the_app,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._journal import Journal, utc_now
+from ansible_collections.m365.exchange.plugins.module_utils._mailboxes import IDENTITY_FORMS, identity_problem
 from ansible_collections.m365.exchange.plugins.module_utils._module import ExchangeModule
 from ansible_collections.m365.exchange.plugins.module_utils._permissions import (
     ACCESS_RIGHTS,
@@ -262,9 +270,12 @@ from ansible_collections.m365.exchange.plugins.module_utils._permissions import 
     PermissionRequest,
     read_mailboxes,
     resolve_trustee,
+    trustee_problem,
 )
 
 ACTIONS = ("added", "removed", "unchanged", "failed", "skipped")
+# How many unusable identities the failure message lists; results[] lists all of them.
+LISTED_PROBLEMS = 20
 
 
 def main():
@@ -278,7 +289,7 @@ def main():
             deny=dict(type="bool", default=False),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             missing=dict(type="str", default="fail", choices=["fail", "warn", "ignore"]),
-            concurrency=dict(type="int", default=10),
+            concurrency=dict(type="int", default=32),
             continue_on_error=dict(type="bool", default=True),
             journal=dict(type="path"),
         ),
@@ -287,7 +298,7 @@ def main():
     try:
         run(module)
     except ExchangeError as exc:
-        module.fail_on(exc, changed=False)
+        module.fail_on(name_the_app(exc, module.params["client_id"], module.params["tenant"]), changed=False)
 
 
 def run(module):
@@ -314,28 +325,47 @@ def run(module):
 
 
 def validated_input(params):
-    """The identities to process; every problem with the task's input at once."""
+    """The identities to process; every problem with the task's input at once, before any request."""
     problems = []
     identities = []
     seen = set()
     for position, identity in enumerate(params["identity"] or []):
-        identity = (identity or "").strip()
-        if not identity:
-            problems.append("identity[%d] is empty" % position)
-        elif identity.lower() not in seen:
+        problem = identity_problem(identity, "identity[%d]" % position)
+        if problem:
+            problems.append(problem)
+            continue
+        identity = identity.strip()
+        if identity.lower() not in seen:
             seen.add(identity.lower())
             identities.append(identity)
+    if problems:
+        problems.append("each identity must be %s; an empty identity is never sent, because Exchange would take it "
+                        "as every mailbox" % IDENTITY_FORMS)
     if not params["identity"]:
-        problems.append("identity is an empty list: name at least one mailbox")
+        problems.append("identity is an empty list (did the selection that produced it match nothing?): name at "
+                        "least one mailbox")
+    problem = trustee_problem(params["user"])
+    if problem:
+        problems.append(problem)
     if params["automapping"] is not None:
         if params["access_rights"] != ["FullAccess"]:
-            problems.append("automapping applies to FullAccess only, but access_rights is %s" % params["access_rights"])
+            problems.append("automapping applies to FullAccess only, but access_rights is %s: use access_rights "
+                            "[FullAccess] or leave automapping out" % params["access_rights"])
         if params["state"] == "absent":
-            problems.append("automapping cannot be used with state=absent")
+            problems.append("automapping cannot be used with state=absent: leave automapping out (or use "
+                            "state=present)")
         if params["deny"]:
-            problems.append("automapping cannot be used with deny=true")
+            problems.append("automapping cannot be used with deny=true: leave automapping out")
     if not 1 <= params["concurrency"] <= 64:
         problems.append("concurrency %d is out of range: use 1 to 64" % params["concurrency"])
+    journal = params["journal"]
+    if journal:
+        directory = os.path.dirname(os.path.abspath(journal))
+        if os.path.isdir(journal):
+            problems.append("journal '%s' is a directory: give the path of a file (it is created if missing)" % journal)
+        elif not os.path.isdir(directory):
+            problems.append("journal '%s': the directory %s does not exist; create it or give the path of a file in "
+                            "an existing directory" % (journal, directory))
     if problems:
         raise InvalidInputError("Invalid input, nothing was changed: " + "; ".join(problems))
     return identities
@@ -371,6 +401,15 @@ def apply(module, request, changes, report):
             module.collect_warnings(result.warnings)
 
 
+def first_errors(failed, limit=5):
+    """The first distinct errors of failed entries, each with how many mailboxes it failed."""
+    counts = {}
+    for entry in failed:
+        counts[entry["error"]] = counts.get(entry["error"], 0) + 1
+    shown = ["%s%s" % (error, " (%d mailboxes)" % count if count > 1 else "") for error, count in counts.items()]
+    return "; ".join(shown[:limit])
+
+
 class Report:
     """Turns mailbox states and changes into the module's result."""
 
@@ -383,8 +422,14 @@ class Report:
         missing_policy = self.module.params["missing"]
         refused = [s for s in states if s.problem and (not s.missing or missing_policy == "fail")]
         if refused:
-            self.fail("Nothing was changed: %d of %d identities cannot be used: %s" % (
-                len(refused), len(states), "; ".join(s.problem for s in refused)), refused)
+            listed = "; ".join(s.problem for s in refused[:LISTED_PROBLEMS])
+            if len(refused) > LISTED_PROBLEMS:
+                listed += "; and %d more (see results)" % (len(refused) - LISTED_PROBLEMS)
+            hint = "Name each mailbox by %s" % IDENTITY_FORMS
+            if any(s.missing for s in refused):
+                hint += "; missing=warn or missing=ignore skips identities that do not exist"
+            self.fail("Nothing was changed: %d of %d identities cannot be used: %s. %s." % (
+                len(refused), len(states), listed, hint), refused)
         skipped = [s for s in states if s.missing]
         if skipped and missing_policy == "warn":
             self.module.warn("Skipped %d identities that do not exist: %s" % (
@@ -442,7 +487,7 @@ class Report:
             self.module.flush_warnings()
             self.module.fail_json(
                 msg="%d of %d mailboxes failed; rerun the task after fixing the cause. First failures: %s" % (
-                    len(failed), len(entries), "; ".join(entry["error"] for entry in failed[:5])),
+                    len(failed), len(entries), first_errors(failed)),
                 api_stats=self.module.api_stats(), **result)
         self.module.finish(**result)
 

@@ -86,7 +86,7 @@ def test_batch_runs_many_commands_in_order(emu, client):
     assert [r.value[0]["PrimarySmtpAddress"] for r in results] == [i + domain(emu) for i in identities]
     counters = emu.counters()
     assert counters["cmdlets"]["Get-Mailbox"] == 25
-    assert 3 <= counters["batch_requests"] <= 13
+    assert 3 <= counters["batch_requests"] <= 25  # small batches, about BATCH_LANES in flight (see _pipeline)
     assert client.stats.batch_requests == counters["batch_requests"]
 
 
@@ -294,7 +294,7 @@ def test_retry_policy_is_bounded_by_time():
 
 
 def test_settings_repr_has_no_secret():
-    settings = ConnectionSettings.from_params(dict(tenant="contoso.onmicrosoft.com", client_id="x",
+    settings = ConnectionSettings.from_params(dict(tenant="contoso.onmicrosoft.com", client_id=str(uuid.uuid4()),
                                                    client_secret="very-secret-value"))
     assert "very-secret-value" not in repr(settings)
     assert "very-secret-value" not in repr(ExchangeOnlineClient(settings).settings)
