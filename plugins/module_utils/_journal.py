@@ -6,9 +6,10 @@
 """An append-only JSON Lines journal of what a task read and wrote.
 
 Lines are written with one write() per batch and fsync'd before the task goes on,
-so a journal read after a crash holds every line written before the crash; at
-most the last line is incomplete, and a reader can ignore it because the writes
-it announced were never started.
+so a journal read after a crash holds every line written before the crash. A
+crash inside an append can leave a torn line without its newline; the next append
+starts on a new line, and a reader skips the torn one: the writes it announced
+were never started.
 """
 
 import datetime
@@ -33,13 +34,21 @@ class Journal:
             return
         data = "".join(json.dumps(event, sort_keys=True, separators=(",", ":")) + "\n" for event in events)
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError as exc:
             raise ConfigurationError("cannot open the journal '%s': %s" % (self.path, exc.strerror))
         try:
+            if _ends_torn(fd):
+                data = "\n" + data
             remaining = memoryview(data.encode("utf-8"))
             while remaining:
                 remaining = remaining[os.write(fd, remaining):]
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _ends_torn(fd):
+    """Whether the file's last line lacks its newline (a crash inside an earlier append)."""
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"

@@ -71,8 +71,8 @@ def _events(text, path):
         try:
             event = json.loads(line)
         except ValueError:
-            if number == len(lines):
-                # the last line of a journal killed mid-append; its writes never started
+            if _torn(line):
+                # a line cut short by a kill inside an append; the writes it announced never started
                 continue
             raise LedgerError("%s is corrupt at line %d: not JSON. Restore it from a backup or move it away and use "
                               "the revoke option for all of the delegate's access" % (path, number))
@@ -80,6 +80,11 @@ def _events(text, path):
             raise LedgerError("%s is corrupt at line %d: not a JSON object" % (path, number))
         events.append(event)
     return events
+
+
+def _torn(line):
+    """A journal line cut short: the start of a JSON object that never got its end."""
+    return line.startswith('{"') and not line.rstrip().endswith("}")
 
 
 def _check_owner(header, path, field, expected):

@@ -3,7 +3,6 @@
 """Fixtures for tests that run the collection's playbooks with ansible-playbook against the emulator."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,9 +11,11 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "emulator"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "faults"))
 
 from exo_emulator.server import TenantSource  # noqa: E402 pylint: disable=wrong-import-position
 from exo_emulator.testing import running_emulator  # noqa: E402 pylint: disable=wrong-import-position
+from faultlab.lab import kill_group  # noqa: E402 pylint: disable=wrong-import-position
 from playbook_support import (  # noqa: E402 pylint: disable=wrong-import-position
     TENANTS,
     PlaybookRun,
@@ -45,7 +46,7 @@ def tenant(tenants):
 
 @pytest.fixture
 def run_playbook(tmp_path):
-    """Run a playbook to its end, or SIGKILL its whole process group after kill_after seconds."""
+    """Run a playbook to its end, or SIGKILL its whole process tree (module included) after kill_after seconds."""
 
     def run(name, tenant=None, extra_vars=None, inventory=None, check=False, timeout=600, kill_after=None):
         log_path = tmp_path / ("%s-%d.log" % (name, time.monotonic_ns()))
@@ -55,8 +56,7 @@ def run_playbook(tmp_path):
             try:
                 process.wait(timeout=kill_after or timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                assert kill_group(process), "the killed playbook's processes did not all end"
             log.seek(0)
             return PlaybookRun(process.returncode, log.read())
 

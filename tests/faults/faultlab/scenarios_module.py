@@ -417,8 +417,7 @@ def sigkill_revoke(lab, trial):
     check_journal(trial, journal, scope, set(a.lower() for a in scope), state="absent")
 
 
-@scenario("journal-torn-line", "SIGKILL inside the journal append (torn last line), then rerun", fast=1, long_runs=3,
-          ci=False)
+@scenario("journal-torn-line", "SIGKILL inside the journal append (torn last line), then rerun", fast=1, long_runs=3)
 def journal_torn_line(lab, trial):
     """A run killed while appending its read lines leaves a torn last line and writes nothing. The rerun appends
     to that file: its lines must still tell pre-existing from granted for every mailbox. Built deterministically:

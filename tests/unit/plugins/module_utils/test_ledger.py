@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from ansible_collections.m365.exchange.plugins.module_utils._journal import Journal
 from ansible_collections.m365.exchange.plugins.module_utils._ledger import (
     LedgerError,
     campaign_header,
@@ -55,6 +56,16 @@ def test_partial_rights_are_not_pre_existing_and_revoke_reads_do_not_count():
 def test_an_incomplete_last_line_is_ignored():
     text = ledger(read("a@x", []), tail='{"event": "read", "state": "pres')
     assert parse_ledger(text)["granted"] == ["a@x"]
+
+
+def test_a_torn_line_followed_by_later_appends_is_skipped(tmp_path):
+    path = str(tmp_path / "ledger.jsonl")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(ledger(read("a@x", [])) + '{"event": "read", "state": "present", "mailbox": "b@')
+    Journal(path).append([read("b@x", []), read("c@x", ["FullAccess"])])
+    with open(path, encoding="utf-8") as handle:
+        state = parse_ledger(handle.read())
+    assert state["granted"] == ["a@x", "b@x"] and state["pre_existing"] == ["c@x"]
 
 
 @pytest.mark.parametrize("text, words", [
