@@ -9,7 +9,7 @@ import os
 import re
 from urllib.parse import urlsplit
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.m365.exchange.plugins.module_utils._errors import ConfigurationError
 
@@ -19,6 +19,20 @@ CLOUDS = {
     "O365USGovDoD": ("https://login.microsoftonline.us", "https://outlook-dod.office365.us"),
     "O365China": ("https://login.chinacloudapi.cn", "https://partner.outlook.cn"),
 }
+
+
+
+def env_fallback(*names):
+    """The first of these environment variables that is set and not empty.
+
+    Unlike Ansible's env_fallback, an empty variable counts as unset: AWX injects every variable of a
+    credential type, also those whose field was left empty.
+    """
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
+
 
 CONNECTION_ARGUMENT_SPEC = dict(
     tenant=dict(type="str", fallback=(env_fallback, ["EXO_TENANT", "AZURE_TENANT"])),

@@ -4,7 +4,10 @@
 
 import pytest
 
+from ansible.module_utils.errors import AnsibleFallbackNotFound
+
 from ansible_collections.m365.exchange.plugins.module_utils import _errors as errors
+from ansible_collections.m365.exchange.plugins.module_utils._connection import env_fallback
 from ansible_collections.m365.exchange.plugins.module_utils._parsing import (
     as_bool,
     as_names,
@@ -130,3 +133,12 @@ def test_error_bodies_become_typed_errors(status, body, error_class, words):
         assert word in str(error)
     assert "\x00" not in str(error)
     assert error.to_dict()["status"] == status
+
+
+def test_empty_environment_variables_count_as_unset(monkeypatch):
+    monkeypatch.setenv("EXO_ENVIRONMENT", "")
+    monkeypatch.setenv("EXO_TENANT", "")
+    monkeypatch.setenv("AZURE_TENANT", "contoso.onmicrosoft.com")
+    assert env_fallback("EXO_TENANT", "AZURE_TENANT") == "contoso.onmicrosoft.com"
+    with pytest.raises(AnsibleFallbackNotFound):
+        env_fallback("EXO_ENVIRONMENT")
