@@ -21,7 +21,6 @@ CLOUDS = {
 }
 
 
-
 def env_fallback(*names):
     """The first of these environment variables that is set and not empty.
 
