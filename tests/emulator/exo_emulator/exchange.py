@@ -147,6 +147,7 @@ class ExchangeApi:
     # -- entry points ---------------------------------------------------------------------
     def invoke(self, req, segment):
         tenant = self.app.find_tenant(segment)
+        self.app.counters.stamp_api_request(tenant.tenant_id if tenant else None)
         try:
             app = self._authenticate(req, tenant)
             self._spend_budget(tenant, req)
@@ -157,13 +158,16 @@ class ExchangeApi:
         query = parse_qs(urlsplit(req.path).query, keep_blank_values=True)
         call = Call(tenant, app, segment, (name, parameters), parse_select(query), _skiptoken(query),
                     parse_page_size(req.headers.get("Prefer")), "invoke")
+        req.finish_round_trip()
         self._prepare(call)
         if call.drop_before:
             return Reply(drop=True)
         if call.outcome is None:
-            if call.slot:
-                self._service_time()
-            self._complete(call)
+            started = time.monotonic()
+            try:
+                self._complete(call)
+            finally:
+                self._end_service(started, [call])
         outcome = call.outcome
         reply = self._reply(tenant, req, outcome)
         reply.drop = outcome.drop_after
@@ -172,6 +176,7 @@ class ExchangeApi:
     def batch(self, req, segment):
         tenant = self.app.find_tenant(segment)
         self.app.counters.add("batch_requests", tenant.tenant_id if tenant else None)
+        self.app.counters.stamp_api_request(tenant.tenant_id if tenant else None)
         try:
             app = self._authenticate(req, tenant)
             self._spend_budget(tenant, req)
@@ -180,23 +185,19 @@ class ExchangeApi:
             return self._reply(tenant, req, Outcome.from_error(exc))
         calls = [self._sub_call(tenant, app, segment, sub, req) for sub in requests]
         req.log["cmdlet"] = [c.cmdlet_input[0] if c.cmdlet_input else None for c in calls]
+        req.finish_round_trip()
         for call in calls:
             if call.outcome is None:
                 self._prepare(call)
         if any(c.drop_before for c in calls):
             self._release_all(calls)
             return Reply(drop=True)
-        if any(c.slot for c in calls):
-            self._service_time()
         continue_on_error = "odata.continue-on-error" in (req.headers.get("Prefer") or "").lower()
-        failed = False
-        for call in calls:
-            if failed and not continue_on_error:
-                self._skip(call)
-                continue
-            if call.outcome is None:
-                self._complete(call)
-            failed = failed or call.outcome.status >= 400
+        started = time.monotonic()
+        try:
+            self._run_batch(calls, continue_on_error)
+        finally:
+            self._end_service(started, calls)
         responses = [self._sub_response(sub, call) for sub, call in zip(requests, calls)]
         reply = self._reply(tenant, req, Outcome(200, {"responses": responses}))
         reply.drop = any(c.outcome.drop_after for c in calls)
@@ -267,6 +268,7 @@ class ExchangeApi:
             self._throttle(call, faults.get("concurrency_retry_after"), concurrency=True)
             return
         counters.observe_concurrency(active, tenant_id)
+        counters.add("executions", tenant_id)
         call.slot = True
         if spec.write and faults.roll("reset_after_write_rate"):
             call.reset_after_write = True
@@ -296,23 +298,34 @@ class ExchangeApi:
         self.app.counters.add("throttled", call.tenant.tenant_id)
         call.outcome = Outcome.from_error(errors.throttled(retry_after, concurrency))
 
-    def _service_time(self):
-        latency = float(self.app.faults.get("latency_ms"))
-        if latency > 0:
-            time.sleep(latency / 1000.0)
+    def _run_batch(self, calls, continue_on_error):
+        failed = False
+        for call in calls:
+            if failed and not continue_on_error:
+                self._skip(call)
+                continue
+            if call.outcome is None:
+                self._complete(call)
+            failed = failed or call.outcome.status >= 400
+
+    def _end_service(self, started, calls):
+        """The service time: slots are held for L from the moment they were taken, the emulator's own work
+        included (so L does not depend on how fast this machine is), then released."""
+        latency = float(self.app.faults.get("latency_ms")) / 1000.0
+        if latency > 0 and any(c.slot for c in calls):
+            remaining = started + latency - time.monotonic()
+            if remaining > 0:
+                time.sleep(remaining)
+        self._release_all(calls)
 
     def _complete(self, call):
-        """Run the cmdlet (or serve the next page) and release the slot."""
+        """Run the cmdlet (or serve the next page); the slot is released by _end_service."""
         counters, tenant_id = self.app.counters, call.tenant.tenant_id
         try:
             with call.tenant.lock:
                 call.outcome = self._execute(call)
         except ExchangeError as exc:
             call.outcome = Outcome.from_error(exc)
-        finally:
-            if call.slot:
-                self.app.gate(call.tenant).release()
-                call.slot = False
         if call.spec.write and call.outcome.status < 400 and not call.skiptoken:
             counters.add("writes", tenant_id)
         if call.reset_after_write and call.spec.write:

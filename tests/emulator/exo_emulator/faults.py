@@ -180,7 +180,7 @@ class Faults:
 
 
 COUNTER_KEYS = ("http_requests", "batch_requests", "token_requests", "tokens_issued", "writes", "throttled",
-                "errors_injected", "resets", "pages_served", "max_concurrency_seen")
+                "errors_injected", "resets", "pages_served", "max_concurrency_seen", "executions")
 
 
 class Counters:
@@ -196,6 +196,8 @@ class Counters:
         data = {key: 0 for key in COUNTER_KEYS}
         data["cmdlets"] = {}
         data["cmdlet_attempts"] = {}
+        data["first_api_request_at"] = None  # epoch seconds of the first and last InvokeCommand/$batch request
+        data["last_api_request_at"] = None
         return data
 
     def _scopes(self, tenant_id):
@@ -216,6 +218,15 @@ class Counters:
         with self._lock:
             for scope in self._scopes(tenant_id):
                 scope[key][cmdlet] = scope[key].get(cmdlet, 0) + 1
+
+    def stamp_api_request(self, tenant_id, moment=None):
+        """Remember when the admin API was used first and last (benchmarks: client start-up and wind-down)."""
+        moment = time.time() if moment is None else moment
+        with self._lock:
+            for scope in self._scopes(tenant_id):
+                if scope["first_api_request_at"] is None:
+                    scope["first_api_request_at"] = moment
+                scope["last_api_request_at"] = moment
 
     def observe_concurrency(self, value, tenant_id):
         with self._lock:

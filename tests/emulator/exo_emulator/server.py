@@ -29,9 +29,9 @@ REASONS = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 403
 
 
 class Request:
-    __slots__ = ("method", "path", "headers", "body", "client", "log", "budget")
+    __slots__ = ("method", "path", "headers", "body", "client", "log", "budget", "arrived", "round_trip_due")
 
-    def __init__(self, method, path, headers, body, client):
+    def __init__(self, method, path, headers, body, client, arrived=None):
         self.method = method
         self.path = path
         self.headers = headers
@@ -39,6 +39,22 @@ class Request:
         self.client = client
         self.log = {}
         self.budget = None
+        self.arrived = time.monotonic() if arrived is None else arrived
+        self.round_trip_due = None
+
+    def start_round_trip(self, http_latency_ms):
+        """H counts from the request's first line; finish_round_trip() sleeps what is left of it."""
+        if http_latency_ms > 0:
+            self.round_trip_due = self.arrived + http_latency_ms / 1000.0
+
+    def finish_round_trip(self):
+        """Sleep until H has passed since arrival (once): the emulator's own work before this point (TLS, auth,
+        parsing) is part of H, so the moment a cmdlet asks for a slot does not depend on this machine's load."""
+        due, self.round_trip_due = self.round_trip_due, None
+        if due is not None:
+            remaining = due - time.monotonic()
+            if remaining > 0:
+                time.sleep(remaining)
 
 
 class AdminError(Exception):
@@ -138,7 +154,9 @@ class EmulatorApp:
         if parts and parts[0] == "_emulator":
             reply = self._admin(req, parts[1:])
         else:
+            req.start_round_trip(float(self.faults.get("http_latency_ms")))
             reply = self._public(req, parts)
+            req.finish_round_trip()  # when the Exchange API did not already wait before taking a slot
             self._log(req, reply, started)
         return reply
 
@@ -147,9 +165,8 @@ class EmulatorApp:
         tenant = self.find_tenant(segment) if segment else None
         self.counters.add("http_requests", tenant.tenant_id if tenant else None)
         req.log["tenant"] = tenant.tenant_id if tenant else segment
-        http_latency = float(self.faults.get("http_latency_ms"))
-        if http_latency > 0:
-            time.sleep(http_latency / 1000.0)
+        if endpoint not in ("invoke", "batch"):
+            req.finish_round_trip()
         if endpoint is None:
             return _json_reply(404, {"error": {"code": "NotFound", "message": "The requested resource was not found."}})
         if endpoint == "method":
@@ -430,6 +447,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         """Silent: the request log under /_emulator/requests replaces the access log."""
 
+    arrived = None
+
+    def parse_request(self):
+        """The request line has just been read: the moment the request arrived (H counts from here)."""
+        self.arrived = time.monotonic()
+        return super().parse_request()
+
     def do_GET(self):  # pylint: disable=invalid-name
         self._handle()
 
@@ -461,7 +485,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, OSError):
             self.close_connection = True
             return
-        req = Request(self.command, self.path, self.headers, body, self.client_address)
+        req = Request(self.command, self.path, self.headers, body, self.client_address, self.arrived)
         try:
             reply = self.server.app.dispatch(req)
         except Exception:  # pylint: disable=broad-except
