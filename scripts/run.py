@@ -4,6 +4,8 @@
                                     against the embedded Exchange Online emulator
     python3 scripts/run.py test     install into .venv/ and run every test stage:
                                     units, sanity, integration, lint
+    python3 scripts/run.py bench    install into .venv/ and run the performance
+                                    benchmark (docs/performance.md; not part of test)
 
 Needs only python3 (3.9 or later) and access to a Python package index; uses
 the machine's pip configuration as it is. Re-runs skip installs whose
@@ -52,6 +54,7 @@ COPY_ROOT = BUILD / "sanity"
 COLLECTION_COPY = COPY_ROOT / "ansible_collections" / NAMESPACE / NAME
 DEMO_OUTPUT = REPO / "demo-output"
 DEMO_PLAYBOOK = REPO / "playbooks" / "demo.yml"
+BENCH_SCRIPT = REPO / "tests" / "benchmarks" / "bench.py"
 INTEGRATION_WORK = BUILD / "integration"
 
 RUNTIME_REQUIREMENTS = REPO / "requirements.txt"
@@ -840,6 +843,24 @@ def run_demo(python: Path, playbook_args: Sequence[str]) -> None:
         list_outputs(DEMO_OUTPUT)
 
 
+def command_bench(args: argparse.Namespace) -> int:
+    """Install the runtime requirements and run tests/benchmarks/bench.py (its arguments are passed through)."""
+    if not BENCH_SCRIPT.exists():
+        say("%s does not exist: there is no benchmark to run." % relative(BENCH_SCRIPT))
+        return 2
+    started = time.monotonic()
+    timings: List[Tuple[str, float, str]] = []
+    heading("setup: %s" % relative(VENV))
+    holder: Dict[str, Path] = {}
+    ok = timed(timings, "setup", lambda: holder.update(python=setup_main_venv(False, args.ensurepip)))
+    if ok:
+        heading("benchmark")
+        command = [holder["python"], BENCH_SCRIPT, *args.playbook_args]
+        ok = timed(timings, "benchmark", lambda: run(command, env=child_env()))
+    print_timings(timings, time.monotonic() - started)
+    return 0 if ok else 1
+
+
 def list_outputs(directory: Path) -> None:
     """Print what a run left in directory."""
     say()
@@ -874,8 +895,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                       help="pytest-xdist workers for the units stage: auto, N, or 0 for none (default: %(default)s)")
     test.add_argument("--sanity-mode", choices=("local", "venv"), default="local",
                       help="ansible-test sanity --local --requirements, or --venv (default: %(default)s)")
+    bench = sub.add_parser("bench", help="run the performance benchmark against the emulator (not part of test)",
+                           description="Install into .venv/ and run tests/benchmarks/bench.py: each scenario starts "
+                                       "the emulator with its cost model (L, H, C), runs the modules through "
+                                       "ansible-playbook and prints N, cmdlets, elapsed, floor, speedup, 429s and "
+                                       "peak RSS. Results go to build/bench/. See docs/performance.md.")
+    bench.epilog = ("Other arguments are passed to the benchmark, e.g. `bench --scenario scale`, `bench --scenario "
+                    "grant-5k`, `bench --list`.")
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "demo":
+    if extra and args.command not in ("demo", "bench"):
         parser.error("unrecognized arguments: %s" % " ".join(extra))
     args.playbook_args = extra[1:] if extra[:1] == ["--"] else extra
     return args
@@ -888,7 +916,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         say("Python 3.9 or later is needed (this is %s)." % sys.version.split()[0])
         return 2
     try:
-        return command_demo(args) if args.command == "demo" else command_test(args)
+        commands = {"demo": command_demo, "bench": command_bench, "test": command_test}
+        return commands[args.command](args)
     except KeyboardInterrupt:
         say("interrupted")
         return 130

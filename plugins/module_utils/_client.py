@@ -171,12 +171,20 @@ class ClientStats:
 
 
 class MsalHttpClient:
-    """The http_client msal uses: our session, our TLS settings, our errors."""
+    """The http_client msal uses: our session, our TLS settings, our errors, and retries.
 
-    def __init__(self, session, verify, timeout):
+    msal itself does not retry: a 429, a 5xx or a dropped connection at the token endpoint would fail the
+    whole module, so they are retried here like those of the admin API (bounded by count and time).
+    """
+
+    RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+
+    def __init__(self, session, verify, timeout, retry_policy=None, sleep=time.sleep):
         self._session = session
         self._verify = verify
         self._timeout = timeout
+        self._retry_policy = retry_policy or RetryPolicy()
+        self._sleep = sleep
 
     def post(self, url, **kwargs):
         return self._request("POST", url, **kwargs)
@@ -191,13 +199,32 @@ class MsalHttpClient:
         kwargs.setdefault("timeout", self._timeout)
         # per request, because REQUESTS_CA_BUNDLE would override Session.verify
         kwargs["verify"] = self._verify
+        retry = self._retry_policy.start()
+        while True:
+            response, delay = self._attempt(method, url, retry, kwargs)
+            if delay is None:
+                return response
+            self._sleep(delay)
+
+    def _attempt(self, method, url, retry, kwargs):
+        """(response, None) to hand to msal, or (None, seconds) to wait before the next attempt."""
         try:
-            return self._session.request(method, url, **kwargs)
+            response = self._session.request(method, url, **kwargs)
         except requests.exceptions.SSLError as exc:
             raise tls_error(url, exc)
         except requests.exceptions.RequestException as exc:
-            raise TransientError("Cannot reach the Entra ID authority %s: %s. Check authority_url, environment and "
-                                 "the network (proxy settings)." % (_origin(url), _reason(exc)))
+            delay = retry.after_failure()
+            if delay is None:
+                raise TransientError("Cannot reach the Entra ID authority %s (%s). Check authority_url, environment "
+                                     "and the network (proxy settings)." % (_origin(url), _reason(exc)))
+            return None, delay
+        if response.status_code not in self.RETRY_STATUSES:
+            return response, None
+        if response.status_code == 429:
+            delay = retry.after_throttle(parse_retry_after(response.headers.get("Retry-After")))
+        else:
+            delay = retry.after_failure()
+        return (response, None) if delay is None else (None, delay)
 
 
 def tls_error(url, exc):
@@ -227,13 +254,19 @@ class ExchangeOnlineClient:
         self._session = session or new_session(pool_size)
         self._verify = settings.verify
         self._timeout = timeout
-        self._tokens = token_provider or TokenProvider(settings, MsalHttpClient(self._session, self._verify, timeout))
+        self._tokens = token_provider or TokenProvider(
+            settings, MsalHttpClient(self._session, self._verify, timeout, self.retry_policy))
         self._base_url = "%s/adminapi/beta/%s" % (settings.api_url, quote(settings.tenant, safe=""))
         self._api_origin = _origin(settings.api_url)
         self._anchor = APP_ANCHOR % settings.tenant
         self._connection_id = str(uuid.uuid4())
         self._pause_lock = threading.Lock()
         self._paused_until = 0.0
+        # The adaptive window and pacer the pipelines of this client share (_pipeline.flow_control), so a
+        # second run (the writes after the reads) starts at the concurrency the first one found.
+        self.window = None
+        self.pacer = None
+        self._environments = {}
 
     # ---- public API -------------------------------------------------------------------------
 
@@ -354,7 +387,8 @@ class ExchangeOnlineClient:
         """One HTTP attempt; None when a connection failure should be retried."""
         self.stats.add(http_requests=1, batch_requests=0 if "X-CmdletName" in headers else 1)
         try:
-            return self._session.post(url, data=body, headers=headers, timeout=self._timeout, verify=self._verify)
+            prepared = self._session.prepare_request(requests.Request("POST", url, data=body, headers=headers))
+            return self._session.send(prepared, timeout=self._timeout, **self._environment(url))
         except requests.exceptions.SSLError as exc:
             raise tls_error(url, exc)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
@@ -365,6 +399,16 @@ class ExchangeOnlineClient:
             self.stats.add(retries=1)
             time.sleep(delay)
             return None
+
+    def _environment(self, url):
+        """Proxies and CA bundle from the environment, as Session.post would merge them, looked up once per host:
+        requests does it on every request, which costs more CPU than the rest of the request."""
+        origin = _origin(url)
+        settings = self._environments.get(origin)
+        if settings is None:
+            settings = self._session.merge_environment_settings(url, {}, None, self._verify, None)
+            self._environments[origin] = settings
+        return settings
 
     def error_for(self, status, content, command, headers=None):
         request_id = (headers or {}).get("request-id")
@@ -428,11 +472,27 @@ def _refused(exc):
 
 
 def _reason(exc):
-    text = str(exc)
-    for marker in ("Caused by ", "] "):
+    """The innermost cause of a requests/urllib3 error, without the wrappers' names, quotes and parentheses."""
+    text = str(_innermost(exc))
+    for marker in ("Caused by ", "): ", "] "):
         if marker in text:
-            text = text.split(marker, 1)[1]
-    return text.strip("()' ")[:200]
+            text = text.rsplit(marker, 1)[1]
+    text = text.strip().lstrip("('\" ")
+    while text and text[-1] in "'\" )" and (text[-1] != ")" or text.count(")") > text.count("(")):
+        text = text[:-1]
+    return text.rstrip(". ")[:200]
+
+
+def _innermost(exc):
+    """requests wraps urllib3's error, which wraps the socket's or ssl's (as .reason or as its last argument)."""
+    for _depth in range(6):
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = exc.args[-1] if exc.args and isinstance(exc.args[-1], BaseException) else None
+        if inner is None:
+            return exc
+        exc = inner
+    return exc
 
 
 def _parse_time(value):

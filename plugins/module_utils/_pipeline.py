@@ -3,18 +3,37 @@
 # Copyright: (c) 2026, m365.exchange developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Concurrent, batched execution of many cmdlets.
+"""Concurrent, batched execution of many cmdlets, as fast as the tenant allows.
 
-Commands travel in $batch requests of up to ten. How many cmdlets are in flight
-is an adaptive window (additive increase, multiplicative decrease): it grows
-while the service answers and shrinks when it throttles, so a run settles just
-under the tenant's concurrency limit instead of hammering it. A throttled
-sub-request waits for its Retry-After without holding a place in the window.
+A tenant runs at most C cmdlets at once and refuses the others with 429. A
+cmdlet in flight is either on the wire or holding one of those slots, so the
+best number in flight is C times (round trip / service time): more than C. Two
+parts keep it there (docs/performance.md has the reasoning and the figures):
+
+* AdaptiveWindow, the target number of cmdlets in flight. It starts small and
+  grows by what succeeds (slow start) until the first 429, which cuts it once.
+  Then it grows by INCREASE cmdlets per round trip and shrinks a little for
+  every throttled cmdlet, so that it settles where about TARGET_THROTTLED of
+  the cmdlets are refused: close to the tenant's limit, never hammering it.
+* Pacer, which sends the window's worth of cmdlets evenly over a round trip
+  instead of whenever a response comes back. Evenly spaced arrivals fill the
+  slots as they free up; arrivals that bunch would be refused while slots
+  idle a moment later.
+
+Cmdlets travel in small $batch requests (about BATCH_LANES in flight). A
+throttled cmdlet waits for its Retry-After without holding a place in the
+window. Near the end of a run, when what is left would finish before a
+throttled cmdlet's Retry-After is over, the pipeline stops probing and sends
+a little below the window, so that no cmdlet is left waiting at the end.
+
+One dispatcher thread fills the window and gives each batch its time; worker
+threads build a batch, sleep until its time, send it and settle its results.
 """
 
 import heapq
 import json
 import math
+import queue as queue_module
 import threading
 import time
 from collections import deque
@@ -37,41 +56,189 @@ from ansible_collections.m365.exchange.plugins.module_utils._parsing import pars
 # Errors that will not go away for the next command either: stop the run.
 FATAL_ERRORS = (AuthenticationError, AuthorizationError, ConfigurationError)
 
+BATCH_LANES = 8  # about this many $batch requests in flight; the batch size follows from the window
+INITIAL_WINDOW = 8
+IN_FLIGHT_HEADROOM = 1.5  # cmdlets in flight may exceed the window by this factor while responses are late
+TARGET_THROTTLED = 0.03  # share of cmdlets refused with 429 at which the window settles
+CALM = 0.9  # share of the window sent near the end of a run, where a 429 would leave a cmdlet waiting
+MAX_WORKERS = 64
+
+
+def batch_size_for(window_size):
+    """Cmdlets per $batch for a window: about BATCH_LANES requests in flight, 1 to BATCH_LIMIT cmdlets each."""
+    return max(1, min(BATCH_LIMIT, int(math.ceil(window_size / float(BATCH_LANES)))))
+
+
+class Ticket:
+    """Places in the window for `count` cmdlets, and the window's state when they were taken."""
+
+    __slots__ = ("count", "epoch", "size", "probing")
+
+    def __init__(self, count, epoch, size):
+        self.count = count
+        self.epoch = epoch  # how many slow-start cuts the window had seen
+        self.size = size
+        self.probing = False  # set when the work, not a lack of it, filled these places: success may grow the window
+
 
 class AdaptiveWindow:
-    """The number of cmdlets allowed in flight (AIMD)."""
+    """The target number of cmdlets in flight, and the count of cmdlets in flight.
 
-    DECREASE = 0.75
+    Deterministic: it changes only in release(), from the outcomes it is told; no clock.
+    """
+
+    INCREASE = 0.05  # cmdlets added per window's worth of successes (about a round trip) after slow start
+    RECOVERY_GAIN = 5.0  # INCREASE is this much larger from the slow-start cut to the next 429
+    SLOW_START_GROWTH = 0.5  # cmdlets added per successful cmdlet in slow start: x1.5 per round trip
+    SLOW_START_CUT = 0.85  # the first 429 sets the window to this share of the one its cmdlets were sent with
 
     def __init__(self, maximum, initial=None):
         self.maximum = max(1, int(maximum))
-        self.size = float(min(self.maximum, initial or self.maximum))
-        self._in_flight = 0
-        self._cut_at = 0.0
+        self.size = float(min(self.maximum, initial or INITIAL_WINDOW))
+        self.slow_start = True
+        self.recovering = False  # after the slow-start cut, until the next 429: climb back faster
+        self.epoch = 0
+        self.in_flight = 0
         self._cond = threading.Condition()
 
-    def acquire(self, count):
-        with self._cond:
-            while self._in_flight and self._in_flight + count > int(self.size):
-                self._cond.wait()
-            self._in_flight += count
+    @property
+    def limit(self):
+        """The most cmdlets in flight: the window plus headroom for late responses, at most `maximum`."""
+        return max(1, min(self.maximum, int(math.ceil(self.size * IN_FLIGHT_HEADROOM))))
 
-    def release(self, count, succeeded, throttled, round_trip):
+    def acquire(self, wanted):
+        """Wait until `wanted` cmdlets fit (or nothing is in flight); take up to `wanted` places."""
         with self._cond:
-            self._in_flight -= count
-            now = time.monotonic()
-            if throttled:
-                # one cut per round trip: the 429s of one burst are one signal, not many
-                if now - self._cut_at > round_trip:
-                    self.size = max(1.0, self.size * self.DECREASE)
-                    self._cut_at = now
-            elif succeeded:
-                self.size = min(float(self.maximum), self.size + float(succeeded) / self.size)
+            while self.in_flight and self.in_flight + wanted > self.limit:
+                self._cond.wait()
+            count = max(1, min(wanted, self.limit - self.in_flight))
+            self.in_flight += count
+            return Ticket(count, self.epoch, self.size)
+
+    def give_back(self, ticket, unused):
+        """Return places of a ticket that were not used."""
+        if unused <= 0:
+            return
+        with self._cond:
+            ticket.count -= unused
+            self.in_flight -= unused
             self._cond.notify_all()
 
-    def batch_size(self):
-        """Two batches in flight: one is on the wire while the other is served."""
-        return max(1, min(BATCH_LIMIT, int(math.ceil(self.size / 2.0))))
+    def release(self, ticket, succeeded, throttled):
+        """The cmdlets of a ticket are back: shrink on throttling, grow on success while probing."""
+        with self._cond:
+            self.in_flight -= ticket.count
+            if throttled:
+                self._shrink(ticket, throttled)
+            elif succeeded and ticket.probing:
+                self._grow(succeeded)
+            self._cond.notify_all()
+
+    def _shrink(self, ticket, throttled):
+        if ticket.epoch != self.epoch:
+            return  # sent before the slow-start cut: the cut already answered this burst
+        if self.slow_start:
+            self._end_slow_start(ticket)
+            return
+        self.recovering = False
+        # At equilibrium the growth of a round trip (INCREASE) equals the shrinking for its
+        # TARGET_THROTTLED * size throttled cmdlets.
+        self.size = max(1.0, self.size - throttled * self.INCREASE / (TARGET_THROTTLED * self.size))
+
+    def _end_slow_start(self, ticket):
+        # the window had grown further while the throttled cmdlets were on their way: cut from what they saw
+        self.size = max(1.0, min(self.size, ticket.size) * self.SLOW_START_CUT)
+        self.slow_start = False
+        self.recovering = True
+        self.epoch += 1
+
+    def _grow(self, succeeded):
+        if self.slow_start:
+            self.size += self.SLOW_START_GROWTH * succeeded
+        else:
+            gain = self.RECOVERY_GAIN if self.recovering else 1.0
+            self.size += gain * self.INCREASE * succeeded / self.size
+        self.size = min(float(self.maximum), self.size)
+
+
+class Pacer:
+    """Spaces out dispatches: a window's worth of cmdlets per round trip.
+
+    Until the first batch is answered, one window's worth goes out at once and the rest waits for it; until a
+    round trip is measured (a batch answered without 429 or connection error), dispatches are not spaced.
+    """
+
+    SMOOTHING = 0.125
+
+    def __init__(self, clock=time.monotonic, sleep=time.sleep):
+        self.round_trip = None
+        self.longest_wait = 0.0  # the longest Retry-After (or backoff) a cmdlet was given
+        self._answered = False
+        self._next = 0.0
+        self._unpaced = 0
+        self._clock = clock
+        self._sleep = sleep
+        self._cond = threading.Condition()
+
+    def observe(self, seconds):
+        """The round trip of a batch whose cmdlets were all served (throttled ones come back early)."""
+        with self._cond:
+            if self.round_trip is None:
+                self.round_trip = seconds
+            else:
+                self.round_trip += self.SMOOTHING * (seconds - self.round_trip)
+            self._answered = True
+            self._cond.notify_all()
+
+    def answered(self):
+        """A batch came back, whatever its outcome: the first window's worth is over."""
+        with self._cond:
+            self._answered = True
+            self._cond.notify_all()
+
+    def note_wait(self, seconds):
+        with self._cond:
+            self.longest_wait = max(self.longest_wait, seconds)
+
+    def rate(self, window_size):
+        """Cmdlets per second for a window, None before the first round trip."""
+        return window_size / self.round_trip if self.round_trip else None
+
+    def schedule(self, count, window_size):
+        """The clock time at which `count` more cmdlets may be sent (None: at once); waits only for the first answer."""
+        with self._cond:
+            while not self._answered:
+                if not self._unpaced or self._unpaced + count <= window_size:
+                    self._unpaced += count
+                    return None
+                self._cond.wait()
+            if self.round_trip is None:
+                return None
+            start = max(self._clock(), self._next)
+            self._next = start + count * self.round_trip / window_size
+            return start
+
+    def sleep_until(self, moment):
+        if moment is not None:
+            delay = moment - self._clock()
+            if delay > 0:
+                self._sleep(delay)
+
+    def wait(self, count, window_size):
+        """Block until `count` more cmdlets may be sent."""
+        self.sleep_until(self.schedule(count, window_size))
+
+
+def flow_control(client, concurrency, initial_window=None):
+    """The client's window and pacer: every pipeline of a module process starts where the previous one ended."""
+    window = getattr(client, "window", None)
+    if window is None or window.maximum != max(1, int(concurrency)):
+        window = AdaptiveWindow(concurrency, initial_window)
+        client.window = window
+    pacer = getattr(client, "pacer", None)
+    if pacer is None:
+        pacer = client.pacer = Pacer()
+    return window, pacer
 
 
 class _Task:
@@ -91,18 +258,18 @@ class _WorkQueue:
         self._ready = deque(tasks)
         self._waiting = []
         self._sequence = 0
-        self._unfinished = len(self._ready)
+        self.unfinished = len(self._ready)
         self._cond = threading.Condition()
 
     def take(self, limit):
-        """Up to `limit` ready tasks; None when every task is finished."""
+        """Up to `limit` ready tasks, waiting for one if needed; None when every task is finished."""
         with self._cond:
             while True:
                 self._wake_due()
                 if self._ready:
                     count = min(limit, len(self._ready))
                     return [self._ready.popleft() for _unused in range(count)]
-                if self._unfinished == 0:
+                if self.unfinished == 0:
                     return None
                 timeout = self._waiting[0][0] - time.monotonic() if self._waiting else None
                 self._cond.wait(timeout)
@@ -115,7 +282,7 @@ class _WorkQueue:
 
     def finish(self, count=1):
         with self._cond:
-            self._unfinished -= count
+            self.unfinished -= count
             self._cond.notify_all()
 
     def drain(self):
@@ -132,6 +299,13 @@ class _WorkQueue:
             self._ready.append(heapq.heappop(self._waiting)[2])
 
 
+def near_the_end(unfinished, rate, longest_wait, round_trip):
+    """Whether the work left would be done before a cmdlet throttled now could be retried."""
+    if not rate or not longest_wait:
+        return False
+    return unfinished <= rate * (longest_wait + round_trip)
+
+
 class _Retry:
     __slots__ = ("delay",)
 
@@ -139,16 +313,43 @@ class _Retry:
         self.delay = delay
 
 
+class _Workers:
+    """Threads that send the batches handed to them."""
+
+    def __init__(self, count, handler):
+        self._jobs = queue_module.Queue()
+        self._threads = [threading.Thread(target=self._loop, args=(handler,)) for _unused in range(count)]
+        for thread in self._threads:
+            thread.daemon = True
+            thread.start()
+
+    def submit(self, job):
+        self._jobs.put(job)
+
+    def close(self):
+        for _unused in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def _loop(self, handler):
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            handler(*job)
+
+
 class Pipeline:
     """Run many commands through one client; results come back in input order."""
 
     def __init__(self, client, concurrency=10, initial_window=None, stop_on_error=False):
         self.client = client
-        self.window = AdaptiveWindow(concurrency, initial_window or min(concurrency, 8))
-        self._workers = max(1, min(64, int(concurrency)))
+        self.window, self.pacer = flow_control(client, concurrency, initial_window)
+        self._workers = max(1, min(MAX_WORKERS, int(concurrency)))
         self._stop_on_error = stop_on_error
-        self._round_trip = 0.5
         self._stopped_by = None
+        self._crash = None
         self._lock = threading.Lock()
 
     def run(self, commands):
@@ -162,41 +363,74 @@ class Pipeline:
             return results
         policy = self.client.retry_policy
         queue = _WorkQueue(_Task(i, command, policy.start()) for i, command in enumerate(commands))
-        count = min(self._workers, len(commands))
-        threads = [threading.Thread(target=self._work, args=(queue, results)) for _unused in range(count)]
-        for thread in threads:
-            thread.daemon = True
-            thread.start()
-        for thread in threads:
-            thread.join()
+        workers = _Workers(min(self._workers, len(commands)), self._send_and_settle)
+        try:
+            self._dispatch(queue, results, workers)
+        finally:
+            workers.close()
+        if self._crash is not None:
+            raise self._crash
         return results
 
-    # ---- workers ------------------------------------------------------------------------------
+    # ---- dispatching ----------------------------------------------------------------------------
 
-    def _work(self, queue, results):
+    def _dispatch(self, queue, results, workers):
+        """Fill the window with paced batches until every task is finished."""
         while True:
-            tasks = queue.take(self.window.batch_size())
+            wanted = batch_size_for(self.window.size)
+            ticket = self.window.acquire(wanted)
+            tasks = queue.take(ticket.count)
             if tasks is None:
+                self.window.give_back(ticket, ticket.count)
                 return
+            self.window.give_back(ticket, ticket.count - len(tasks))
             if self._stopped_by is not None:
-                skipped = NotAttemptedError("not attempted: the run stopped after an earlier failure: %s" % self._stopped_by)
-                self._settle(queue, results, [(task, skipped) for task in tasks + queue.drain()])
+                self.window.give_back(ticket, ticket.count)
+                self._skip(queue, results, tasks + queue.drain())
                 continue
-            self.window.acquire(len(tasks))
-            started = time.monotonic()
-            try:
-                outcomes = self._execute(tasks)
-            finally:
-                elapsed = time.monotonic() - started
-                self._round_trip = 0.8 * self._round_trip + 0.2 * elapsed
-                throttled = sum(1 for _task, outcome in outcomes if isinstance(outcome, _Retry))
-                self.window.release(len(tasks), len(tasks) - throttled, throttled, self._round_trip)
-            self._settle(queue, results, outcomes)
+            send_at = self._schedule(queue, ticket, wanted)
+            workers.submit((queue, results, tasks, ticket, send_at))
+
+    def _schedule(self, queue, ticket, wanted):
+        """The batch's turn; near the end of the run send a little below the window and stop probing.
+
+        The worker sleeps until then after building the request, so that the moment of sending is precise.
+        """
+        size = self.window.size
+        pacer = self.pacer
+        calm = near_the_end(queue.unfinished, pacer.rate(size), pacer.longest_wait, pacer.round_trip)
+        ticket.probing = ticket.count == wanted and not calm
+        return pacer.schedule(ticket.count, size * CALM if calm else size)
+
+    def _skip(self, queue, results, tasks):
+        skipped = NotAttemptedError("not attempted: the run stopped after an earlier failure: %s" % self._stopped_by)
+        self._settle(queue, results, [(task, skipped) for task in tasks])
+
+    def _send_and_settle(self, queue, results, tasks, ticket, send_at=None):
+        try:
+            outcomes, seconds = self._execute(tasks, send_at)
+        except Exception as exc:  # pylint: disable=broad-except
+            # a bug, not a service error: finish these tasks so that the run ends, and raise it from run()
+            with self._lock:
+                self._crash = self._crash or exc
+            outcomes, seconds = [(task, ExchangeError("internal error: %s" % exc)) for task in tasks], None
+        throttled = sum(1 for _task, outcome in outcomes if isinstance(outcome, _Retry))
+        self._observe(seconds, outcomes)
+        self.window.release(ticket, len(outcomes) - throttled, throttled)
+        self._settle(queue, results, outcomes)
+
+    def _observe(self, seconds, outcomes):
+        """Only a batch answered in full measures the round trip: throttled and failed ones come back early."""
+        if seconds is None or any(isinstance(outcome, (_Retry, TransientError)) for _task, outcome in outcomes):
+            self.pacer.answered()
+        else:
+            self.pacer.observe(seconds)
 
     def _settle(self, queue, results, outcomes):
         finished = 0
         for task, outcome in outcomes:
             if isinstance(outcome, _Retry):
+                self.pacer.note_wait(outcome.delay)
                 queue.retry_later(task, outcome.delay)
                 continue
             if task.next_link and isinstance(outcome, CommandResult):
@@ -209,15 +443,21 @@ class Pipeline:
         if finished:
             queue.finish(finished)
 
-    def _execute(self, tasks):
-        """Send tasks as one $batch; classify each sub-response."""
-        try:
-            responses = self._send_batch(tasks)
-        except ExchangeError as exc:
-            return [(task, exc) for task in tasks]
-        return [(task, self._outcome(task, responses.get(str(number)))) for number, task in enumerate(tasks, 1)]
+    # ---- one $batch -------------------------------------------------------------------------------
 
-    def _send_batch(self, tasks):
+    def _execute(self, tasks, send_at=None):
+        """Send tasks as one $batch at `send_at`; classify each sub-response. Returns (outcomes, round trip)."""
+        body = self._batch_body(tasks)
+        self.pacer.sleep_until(send_at)
+        started = time.monotonic()
+        try:
+            responses = self._send_batch(tasks, body)
+        except ExchangeError as exc:
+            return [(task, exc) for task in tasks], None
+        seconds = time.monotonic() - started
+        return [(task, self._outcome(task, responses.get(str(number)))) for number, task in enumerate(tasks, 1)], seconds
+
+    def _batch_body(self, tasks):
         client = self.client
         requests_ = []
         for number, task in enumerate(tasks, 1):
@@ -228,8 +468,12 @@ class Pipeline:
                 "body": task.command.body(),
                 "headers": client.command_headers(task.command.cmdlet),
             })
+        return json.dumps({"requests": requests_})
+
+    def _send_batch(self, tasks, body):
+        client = self.client
         retry_safe = all(task.command.retry_safe for task in tasks)
-        response = client.post(client.batch_url(), json.dumps({"requests": requests_}), None, retry_safe,
+        response = client.post(client.batch_url(), body, None, retry_safe,
                                describe="$batch of %s" % ", ".join(sorted(set(t.command.cmdlet for t in tasks))))
         if response.status_code != 200:
             raise client.error_for(response.status_code, response.content, tasks[0].command, response.headers)

@@ -90,7 +90,7 @@ options:
     default: false
   include_self:
     description:
-      - Return the entries of C(NT AUTHORITY\\SELF), which every mailbox has.
+      - Return the entries of C(NT AUTHORITY\SELF), which every mailbox has.
     type: bool
     default: false
   missing:
@@ -105,7 +105,7 @@ options:
     description:
       - The most cmdlets kept in flight at once when reading many mailboxes.
     type: int
-    default: 32
+    default: 64
 seealso:
   - module: m365.exchange.mailbox_permission
   - name: Get-Mailbox
@@ -192,7 +192,7 @@ mailboxes:
       sample: 9feb3a0c-1d2e-4f5a-8b7c-6d5e4f3a2b1c
     permissions:
       description:
-        - The mailbox's access control entries, without inherited entries and C(NT AUTHORITY\\SELF) unless asked.
+        - The mailbox's access control entries, without inherited entries and C(NT AUTHORITY\SELF) unless asked.
       returned: when O(include_permissions=true) or O(permission_user) is set
       type: list
       elements: dict
@@ -286,7 +286,7 @@ def main():
             include_inherited=dict(type="bool", default=False),
             include_self=dict(type="bool", default=False),
             missing=dict(type="str", default="fail", choices=["fail", "warn", "ignore"]),
-            concurrency=dict(type="int", default=32),
+            concurrency=dict(type="int", default=64),
         ),
         mutually_exclusive=[("identity", "filter"), ("identity", "member_of_group")],
         supports_check_mode=True,
@@ -307,11 +307,23 @@ def run(module):
         check_identities(module, selection)
     else:
         selection = select_mailboxes(params, selector, types, result_size)
-    rows = selection.rows[:result_size] if isinstance(result_size, int) else selection.rows
-    mailboxes = [mailbox_record(row, params["properties"]) for row in rows]
+    mailboxes, addresses = records_of(selection, result_size, params["properties"])
     if params["include_permissions"] or params["permission_user"]:
-        add_permissions(module, rows, mailboxes)
+        add_permissions(module, addresses, mailboxes)
     module.finish(changed=False, mailboxes=mailboxes, missing=selection.missing)
+
+
+def records_of(selection, result_size, properties):
+    """The module's records and how to address each mailbox; the service's rows are let go.
+
+    Only the records stay in memory: at 100,000 mailboxes the rows would double what the module holds while
+    Ansible copies and serializes its result.
+    """
+    rows = selection.rows[:result_size] if isinstance(result_size, int) else selection.rows
+    selection.rows = None
+    records = [mailbox_record(row, properties) for row in rows]
+    addresses = [(mailbox_address(row), is_group_mailbox(row)) for row in rows]
+    return records, addresses
 
 
 def select_mailboxes(params, selector, types, result_size):
@@ -399,15 +411,15 @@ def check_identities(module, selection):
         module.warn("Identities not found: %s" % ", ".join(selection.missing))
 
 
-def add_permissions(module, rows, mailboxes):
+def add_permissions(module, addresses, mailboxes):
     params = module.params
     trustee = resolve_trustee(module.client, params["permission_user"], "permission_user") if params["permission_user"] else None
     commands = []
-    for row in rows:
-        parameters = {"Identity": mailbox_address(row)}
+    for address, group_mailbox in addresses:
+        parameters = {"Identity": address}
         if trustee:
             parameters["User"] = trustee.identity
-        if is_group_mailbox(row):
+        if group_mailbox:
             parameters["GroupMailbox"] = True
         commands.append(Command("Get-MailboxPermission", parameters))
     failures = []

@@ -109,7 +109,7 @@ options:
       - The most cmdlets the module keeps in flight at once. The module starts below this value and adapts to the
         throttling it meets. Exchange Online allows a limited number of concurrent requests per tenant.
     type: int
-    default: 32
+    default: 64
   continue_on_error:
     description:
       - Whether a mailbox that fails (for example one at the limit of 500 access control entries) lets the others
@@ -289,7 +289,7 @@ def main():
             deny=dict(type="bool", default=False),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             missing=dict(type="str", default="fail", choices=["fail", "warn", "ignore"]),
-            concurrency=dict(type="int", default=32),
+            concurrency=dict(type="int", default=64),
             continue_on_error=dict(type="bool", default=True),
             journal=dict(type="path"),
         ),

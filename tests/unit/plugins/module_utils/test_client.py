@@ -70,6 +70,24 @@ def test_one_token_per_client_renewed_before_expiry(emu, client):
     assert not [entry for entry in emu.requests(50) if entry.get("status") == 401]
 
 
+@pytest.mark.parametrize("fault, status", [("error", 503), ("throttle", 429), ("reset", 0)])
+def test_token_endpoint_failures_are_retried(emu, client, fault, status):
+    emu.add_fault_rule(match={"endpoint": "token"}, fault=fault, status=status or 503, retry_after="0.2", times=2)
+    assert client.invoke("Get-Mailbox", {"Identity": "helpdesk@" + domain(emu)}, SELECT).value
+    counters = emu.counters()
+    assert counters["tokens_issued"] == 1
+    assert counters["token_requests"] == 1  # the two faulted attempts never reached the token handler
+
+
+def test_a_token_endpoint_that_stays_down_fails_clearly(emu, client_factory):
+    emu.add_fault_rule(match={"endpoint": "token"}, fault="reset", times=10)
+    with pytest.raises(errors.TransientError) as caught:
+        client_factory().invoke("Get-Mailbox", {"Identity": "helpdesk@" + domain(emu)})
+    message = str(caught.value)
+    assert "Cannot reach the Entra ID authority https://127.0.0.1:" in message
+    assert message.count("(") == message.count(")") and ".." not in message and '"' not in message
+
+
 def test_a_401_renews_the_token_once(emu, client):
     client.invoke("Get-Mailbox", {"Identity": "helpdesk@" + domain(emu)}, SELECT)
     emu.add_fault_rule(match={"endpoint": "invoke"}, fault="error", status=401, times=1)
@@ -162,7 +180,9 @@ def test_without_the_emulator_ca_tls_verification_fails_clearly(emu, client_fact
     client = client_factory(ca_path=None)
     with pytest.raises(errors.ConfigurationError) as caught:
         client.invoke("Get-Mailbox", {"Identity": "info@" + domain(emu)})
-    assert "ca_path" in str(caught.value)
+    message = str(caught.value)
+    assert "ca_path" in message and "certificate verify failed" in message
+    assert message.count("(") == message.count(")") and "')" not in message
 
 
 def test_unreachable_api_is_a_clear_transient_error(emu, client_factory):
