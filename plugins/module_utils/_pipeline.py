@@ -350,17 +350,21 @@ class Pipeline:
         self._stop_on_error = stop_on_error
         self._stopped_by = None
         self._crash = None
+        self._keep = None
         self._lock = threading.Lock()
 
-    def run(self, commands):
-        """A CommandResult or an ExchangeError per command, in input order.
+    def run(self, commands, keep=None):
+        """A CommandResult (or what `keep` makes of it) or an ExchangeError per command, in input order.
 
+        `keep`, called in a worker as each command finishes, reduces a result to what the caller needs, so
+        that a run over 100,000 mailboxes never holds every row the service returned.
         A fatal error (authentication, authorization, configuration), or any error with
         stop_on_error, stops the run: commands not yet sent get a NotAttemptedError.
         """
         results = [None] * len(commands)
         if not commands:
             return results
+        self._keep = keep
         policy = self.client.retry_policy
         queue = _WorkQueue(_Task(i, command, policy.start()) for i, command in enumerate(commands))
         workers = _Workers(min(self._workers, len(commands)), self._send_and_settle)
@@ -438,10 +442,21 @@ class Pipeline:
             if isinstance(outcome, FATAL_ERRORS) or (self._stop_on_error and isinstance(outcome, ExchangeError)):
                 with self._lock:
                     self._stopped_by = self._stopped_by or outcome
+            elif self._keep is not None and isinstance(outcome, CommandResult):
+                outcome = self._kept(outcome)
             results[task.index] = outcome
             finished += 1
         if finished:
             queue.finish(finished)
+
+    def _kept(self, result):
+        try:
+            return self._keep(result)
+        except Exception as exc:  # pylint: disable=broad-except
+            # a bug in the caller's reduction: finish the task so that the run ends, and raise it from run()
+            with self._lock:
+                self._crash = self._crash or exc
+            return ExchangeError("internal error: %s" % exc)
 
     # ---- one $batch -------------------------------------------------------------------------------
 

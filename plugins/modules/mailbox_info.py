@@ -83,6 +83,15 @@ options:
       - Read only the access control entries of this trustee (like C(-User) of C(Get-MailboxPermission)). Implies
         O(include_permissions=true).
     type: str
+  count_permissions:
+    description:
+      - Read the permissions of each selected mailbox and return how many explicit entries it holds as
+        RV(mailboxes[].permission_count), the number Exchange counts against its limit of 500 access control entries.
+      - Without O(include_permissions), the entries themselves are not returned, which keeps the result small for a
+        whole tenant.
+      - Cannot be combined with O(permission_user), which makes Exchange return only that trustee's entries.
+    type: bool
+    default: false
   include_inherited:
     description:
       - Return inherited access control entries too.
@@ -222,6 +231,13 @@ mailboxes:
           description: The entry's inheritance type, when Exchange reports it.
           type: str
           sample: All
+    permission_count:
+      description:
+        - The mailbox's explicit (not inherited) access control entries, C(NT AUTHORITY\SELF) included.
+        - Exchange refuses a new entry on a mailbox that holds 500.
+      returned: when O(count_permissions=true)
+      type: int
+      sample: 3
 missing:
   description: Identities of O(identity) that do not exist (with O(missing=warn) or O(missing=ignore)).
   returned: always
@@ -282,6 +298,7 @@ def main():
             result_size=dict(type="str", default="unlimited"),
             properties=dict(type="list", elements="str", default=[]),
             include_permissions=dict(type="bool", default=False),
+            count_permissions=dict(type="bool", default=False),
             permission_user=dict(type="str"),
             include_inherited=dict(type="bool", default=False),
             include_self=dict(type="bool", default=False),
@@ -308,7 +325,7 @@ def run(module):
     else:
         selection = select_mailboxes(params, selector, types, result_size)
     mailboxes, addresses = records_of(selection, result_size, params["properties"])
-    if params["include_permissions"] or params["permission_user"]:
+    if params["include_permissions"] or params["permission_user"] or params["count_permissions"]:
         add_permissions(module, addresses, mailboxes)
     module.finish(changed=False, mailboxes=mailboxes, missing=selection.missing)
 
@@ -373,6 +390,10 @@ def validated_input(params):
         problem = opath_problem(params["filter"])
         if problem:
             problems.append(problem)
+    if params["count_permissions"] and params["permission_user"]:
+        # -User filters the entries Exchange returns, so they could not be counted
+        problems.append("count_permissions counts every explicit entry and cannot be combined with permission_user "
+                        "'%s': use one, or run the module twice" % params["permission_user"])
     result_size = _result_size(params["result_size"], problems)
     if not 1 <= params["concurrency"] <= 64:
         problems.append("concurrency %d is out of range: use 1 to 64" % params["concurrency"])
@@ -423,16 +444,33 @@ def add_permissions(module, addresses, mailboxes):
             parameters["GroupMailbox"] = True
         commands.append(Command("Get-MailboxPermission", parameters))
     failures = []
-    for mailbox, result in zip(mailboxes, module.pipeline().run(commands)):
+    for mailbox, result in zip(mailboxes, module.pipeline().run(commands, keep=permission_fields(params))):
         if isinstance(result, ExchangeError):
             failures.append(result)
             continue
-        module.collect_warnings(result.warnings)
-        entries = [permission_entry(row) for row in result.value]
-        mailbox["permissions"] = visible_permissions(entries, params["include_inherited"], params["include_self"])
+        warnings, fields = result
+        module.collect_warnings(warnings)
+        mailbox.update(fields)
     if failures:
         module.fail_on("Reading the permissions of %d of %d mailboxes failed; first failures: %s" % (
             len(failures), len(mailboxes), "; ".join(str(error) for error in failures[:5])), mailboxes=mailboxes)
+
+
+def permission_fields(params):
+    """What to keep of each Get-MailboxPermission result: its warnings and the mailbox's permission fields."""
+    listed = params["include_permissions"] or params["permission_user"]
+    counted = params["count_permissions"]
+
+    def keep(result):
+        entries = [permission_entry(row) for row in result.value]
+        fields = {}
+        if listed:
+            fields["permissions"] = visible_permissions(entries, params["include_inherited"], params["include_self"])
+        if counted:
+            fields["permission_count"] = sum(1 for entry in entries if not entry["is_inherited"])
+        return result.warnings, fields
+
+    return keep
 
 
 if __name__ == "__main__":

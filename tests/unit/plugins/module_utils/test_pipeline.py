@@ -284,6 +284,21 @@ def test_every_command_gets_its_result_in_input_order():
     assert client.stats.cmdlets == 300 and max(client.batches) <= pipeline.BATCH_LIMIT
 
 
+def test_keep_reduces_each_result_and_leaves_errors_alone():
+    def answer(identity, attempt):
+        return (404, {"error": {"code": "NotFound"}}, {}) if identity == "mbx0005" else ok(identity)
+    results = Pipeline(ScriptedClient(answer), concurrency=8).run(commands(50), keep=lambda r: len(r.value))
+    assert results[:5] == [1] * 5 and results[6:] == [1] * 44
+    assert isinstance(results[5], NotFoundError)
+
+
+def test_a_bug_in_keep_is_raised_not_swallowed():
+    def keep(result):
+        raise KeyError("missing")
+    with pytest.raises(KeyError):
+        Pipeline(ScriptedClient(lambda identity, attempt: ok(identity)), concurrency=4).run(commands(20), keep=keep)
+
+
 def test_throttled_commands_are_retried_and_shrink_the_window():
     def answer(identity, attempt):
         return THROTTLED if attempt == 1 and identity.endswith("7") else ok(identity)
