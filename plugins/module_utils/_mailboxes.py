@@ -5,6 +5,7 @@
 
 """Selecting mailboxes: by identity, type, OPATH filter and group membership."""
 
+import functools
 import re
 
 from ansible_collections.m365.exchange.plugins.module_utils._client import Command
@@ -12,6 +13,7 @@ from ansible_collections.m365.exchange.plugins.module_utils._errors import (
     AmbiguousIdentityError,
     ExchangeError,
     NotFoundError,
+    PagingExpiredError,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._parsing import snake_case
 
@@ -103,10 +105,16 @@ def opath_quote(value):
 
 def mailbox_record(row, properties=()):
     """The module's view of a Get-Mailbox row: snake_case keys, base properties first."""
-    record = dict((snake_case(name), _plain(row.get(name))) for name in MAILBOX_PROPERTIES)
+    record = dict((_record_key(name), _plain(row.get(name))) for name in MAILBOX_PROPERTIES)
     for name in properties:
-        record[snake_case(name)] = _plain(row.get(name))
+        record[_record_key(name)] = _plain(row.get(name))
     return record
+
+
+@functools.lru_cache(maxsize=512)
+def _record_key(name):
+    # one key object shared by every record: 100,000 records would otherwise hold 800,000 copies (~50 MB)
+    return snake_case(name)
 
 
 def _plain(value):
@@ -117,31 +125,46 @@ def mailbox_key(row):
     return (row.get("Guid") or row.get("ExternalDirectoryObjectId") or row.get("PrimarySmtpAddress") or "").lower()
 
 
-def mailbox_address(row):
+def record_key(record):
+    """mailbox_key() of a mailbox_record()."""
+    return (record["guid"] or record["external_directory_object_id"] or record["primary_smtp_address"] or "").lower()
+
+
+def record_address(record):
     """The most precise identity to address a mailbox with in later cmdlets."""
-    return row.get("Guid") or row.get("ExternalDirectoryObjectId") or row.get("PrimarySmtpAddress")
+    return record["guid"] or record["external_directory_object_id"] or record["primary_smtp_address"]
 
 
-def is_group_mailbox(row):
-    return row.get("RecipientTypeDetails") == GROUP_MAILBOX
+def is_group_record(record):
+    return record["recipient_type_details"] == GROUP_MAILBOX
 
 
 class Selection:
-    """Mailbox rows found, and the identities that could not be resolved."""
+    """The mailboxes found, as mailbox_record()s, and the identities that could not be resolved.
 
-    def __init__(self):
+    Rows become records as they arrive, so that a tenant's worth of rows is never held at once.
+    """
+
+    def __init__(self, properties=()):
         self.rows = []
         self.missing = []
         self.ambiguous = []
         self.failed = []
+        self._properties = properties
         self._keys = set()
 
     def add(self, row):
-        key = mailbox_key(row)
+        """A Get-Mailbox row; a mailbox already selected is not added again."""
+        self._append(mailbox_key(row), lambda: mailbox_record(row, self._properties))
+
+    def add_record(self, record):
+        self._append(record_key(record), lambda: record)
+
+    def _append(self, key, make_record):
         if key and key in self._keys:
             return
         self._keys.add(key)
-        self.rows.append(row)
+        self.rows.append(make_record())
 
 
 class MailboxSelector:
@@ -150,11 +173,12 @@ class MailboxSelector:
     def __init__(self, client, pipeline, properties=()):
         self.client = client
         self.pipeline = pipeline
+        self.properties = tuple(properties)
         self.select = tuple(MAILBOX_PROPERTIES) + tuple(p for p in properties if p not in MAILBOX_PROPERTIES)
 
     def by_identity(self, identities, types=None):
         """Resolve each identity; group mailboxes are looked up again with -GroupMailbox."""
-        selection = Selection()
+        selection = Selection(self.properties)
         results = self.pipeline.run([Command("Get-Mailbox", {"Identity": i}, self.select) for i in identities])
         retry = []
         for identity, result in zip(identities, results):
@@ -167,7 +191,7 @@ class MailboxSelector:
             for identity, result in zip(retry, self.pipeline.run(commands)):
                 self._resolved(selection, identity, result)
         if types:
-            selection.rows = [row for row in selection.rows if row.get("RecipientTypeDetails") in types]
+            selection.rows = [record for record in selection.rows if record["recipient_type_details"] in types]
         return selection
 
     def _resolved(self, selection, identity, result):
@@ -185,7 +209,7 @@ class MailboxSelector:
 
     def by_query(self, types=None, opath=None, result_size=None):
         """Get-Mailbox over the tenant; group mailboxes need their own query with -GroupMailbox."""
-        selection = Selection()
+        selection = Selection(self.properties)
         types = list(types or [])
         queries = []
         plain_types = [t for t in types if t != GROUP_MAILBOX]
@@ -196,11 +220,22 @@ class MailboxSelector:
             parameters["GroupMailbox"] = True
             queries.append(parameters)
         for parameters in queries:
-            for row in self.client.invoke("Get-Mailbox", parameters, self.select).value:
-                selection.add(row)
+            self._read_pages(selection, Command("Get-Mailbox", parameters, self.select))
         if isinstance(result_size, int):
             selection.rows = selection.rows[:result_size]
         return selection
+
+    def _read_pages(self, selection, command):
+        """Add the rows page by page; a read whose page links are refused starts again unpaged (as
+        client.execute() does), and the rows it had read already are not added twice."""
+        try:
+            for page in self.client.iter_pages(command):
+                for row in page.value:
+                    selection.add(row)
+        except PagingExpiredError:
+            for page in self.client.iter_pages(command, page_size=None):
+                for row in page.value:
+                    selection.add(row)
 
     def _query_parameters(self, types, opath, result_size):
         parameters = {"ResultSize": result_size if isinstance(result_size, int) else "Unlimited"}
@@ -216,13 +251,13 @@ class MailboxSelector:
         if row.get("RecipientTypeDetails") == GROUP_MAILBOX:
             selection = self._unified_group_members(row, types, opath)
         else:
-            selection = Selection()
+            selection = Selection(self.properties)
             for dn in self._nested_group_dns(row):
                 condition = "MemberOfGroup -eq %s" % opath_quote(dn)
                 if opath:
                     condition = "(%s) -and (%s)" % (condition, opath)
                 for member in self.by_query(types, condition).rows:
-                    selection.add(member)
+                    selection.add_record(member)
         if isinstance(result_size, int):
             selection.rows = selection.rows[:result_size]
         return selection
@@ -255,8 +290,8 @@ class MailboxSelector:
         member_ids = [link["Guid"] for link in links if link.get("RecipientTypeDetails") in MAILBOX_TYPES]
         selection = self.by_identity(member_ids, types)
         if opath:
-            allowed = set(mailbox_key(row) for row in self.by_query(types, opath).rows)
-            selection.rows = [row for row in selection.rows if mailbox_key(row) in allowed]
+            allowed = set(record_key(record) for record in self.by_query(types, opath).rows)
+            selection.rows = [record for record in selection.rows if record_key(record) in allowed]
         return selection
 
 

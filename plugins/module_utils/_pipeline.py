@@ -242,13 +242,20 @@ def flow_control(client, concurrency, initial_window=None):
 
 
 class _Task:
-    __slots__ = ("index", "command", "retry", "next_link")
+    __slots__ = ("index", "command", "policy", "_retry", "next_link")
 
-    def __init__(self, index, command, retry):
+    def __init__(self, index, command, policy):
         self.index = index
         self.command = command
-        self.retry = retry
+        self.policy = policy
+        self._retry = None  # made on the first retry: most commands never need one (100,000 saved objects)
         self.next_link = None
+
+    @property
+    def retry(self):
+        if self._retry is None:
+            self._retry = self.policy.start()
+        return self._retry
 
 
 class _WorkQueue:
@@ -366,7 +373,7 @@ class Pipeline:
             return results
         self._keep = keep
         policy = self.client.retry_policy
-        queue = _WorkQueue(_Task(i, command, policy.start()) for i, command in enumerate(commands))
+        queue = _WorkQueue(_Task(i, command, policy) for i, command in enumerate(commands))
         workers = _Workers(min(self._workers, len(commands)), self._send_and_settle)
         try:
             self._dispatch(queue, results, workers)

@@ -269,10 +269,9 @@ from ansible_collections.m365.exchange.plugins.module_utils._mailboxes import (
     MAILBOX_TYPES,
     MailboxSelector,
     identity_problem,
-    is_group_mailbox,
-    mailbox_address,
-    mailbox_record,
+    is_group_record,
     opath_problem,
+    record_address,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._module import ExchangeModule
 from ansible_collections.m365.exchange.plugins.module_utils._permissions import (
@@ -324,23 +323,16 @@ def run(module):
         check_identities(module, selection)
     else:
         selection = select_mailboxes(params, selector, types, result_size)
-    mailboxes, addresses = records_of(selection, result_size, params["properties"])
+    mailboxes, addresses = records_of(selection, result_size)
     if params["include_permissions"] or params["permission_user"] or params["count_permissions"]:
         add_permissions(module, addresses, mailboxes)
     module.finish(changed=False, mailboxes=mailboxes, missing=selection.missing)
 
 
-def records_of(selection, result_size, properties):
-    """The module's records and how to address each mailbox; the service's rows are let go.
-
-    Only the records stay in memory: at 100,000 mailboxes the rows would double what the module holds while
-    Ansible copies and serializes its result.
-    """
-    rows = selection.rows[:result_size] if isinstance(result_size, int) else selection.rows
-    selection.rows = None
-    records = [mailbox_record(row, properties) for row in rows]
-    addresses = [(mailbox_address(row), is_group_mailbox(row)) for row in rows]
-    return records, addresses
+def records_of(selection, result_size):
+    """The selected records, and how to address each mailbox in later cmdlets."""
+    records = selection.rows[:result_size] if isinstance(result_size, int) else selection.rows
+    return records, [(record_address(record), is_group_record(record)) for record in records]
 
 
 def select_mailboxes(params, selector, types, result_size):
@@ -449,7 +441,7 @@ def add_permissions(module, addresses, mailboxes):
             failures.append(result)
             continue
         warnings, fields = result
-        module.collect_warnings(warnings)
+        module.collect_warnings(warnings or [])
         mailbox.update(fields)
     if failures:
         module.fail_on("Reading the permissions of %d of %d mailboxes failed; first failures: %s" % (
@@ -468,7 +460,7 @@ def permission_fields(params):
             fields["permissions"] = visible_permissions(entries, params["include_inherited"], params["include_self"])
         if counted:
             fields["permission_count"] = sum(1 for entry in entries if not entry["is_inherited"])
-        return result.warnings, fields
+        return result.warnings or None, fields
 
     return keep
 

@@ -329,6 +329,7 @@ def main(argv=None):
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
+    args.output = os.path.abspath(args.output)  # Ansible runs the module interpreter from another directory
     os.makedirs(args.output, exist_ok=True)
     print("m365.exchange benchmark: %d scenarios, results in %s; %d CPUs, load average %.2f" % (
         len(chosen), os.path.relpath(args.output, REPO), os.cpu_count(), os.getloadavg()[0]), flush=True)
