@@ -39,8 +39,21 @@ def read_ledger(path):
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def test_grant_rerun_revoke_keeps_pre_existing_and_excluded_access(tenant, tmp_path, run_playbook):
-    variables = campaign_vars(tenant, tmp_path)
+@pytest.fixture
+def usual_umask():
+    """umask 022, under which a file written without an explicit mode would be readable by everyone."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def modes(paths):
+    return dict((path, oct(stat.S_IMODE(os.stat(path).st_mode))) for path in paths)
+
+
+def test_grant_rerun_revoke_keeps_pre_existing_and_excluded_access(tenant, tmp_path, run_playbook, usual_umask):
+    # the ledger's directory does not exist yet: the role creates it, private
+    variables = campaign_vars(tenant, tmp_path, archive_access_ledger=str(tmp_path / "campaign" / "c.ledger.jsonl"))
     before = tenant.full_access_holders()
     helpdesk_before = tenant.full_access_holders("helpdesk@" + tenant.domain)
     assert before == addresses(tenant, PRE_EXISTING)
@@ -56,7 +69,6 @@ def test_grant_rerun_revoke_keeps_pre_existing_and_excluded_access(tenant, tmp_p
     assert "expect the access to be effective by" in grant.output
 
     ledger_path = variables["archive_access_ledger"]
-    assert stat.S_IMODE(os.stat(ledger_path).st_mode) == 0o600
     reports = sorted(glob.glob(str(tmp_path / "reports" / "*grant*")))
     assert [os.path.splitext(r)[1] for r in reports] == [".csv", ".html", ".json"]
     with open(reports[2], encoding="utf-8") as handle:
@@ -77,6 +89,11 @@ def test_grant_rerun_revoke_keeps_pre_existing_and_excluded_access(tenant, tmp_p
     assert tenant.full_access_holders() == before
     assert tenant.full_access_holders("helpdesk@" + tenant.domain) == helpdesk_before
     assert read_ledger(ledger_path)[-1]["event"] == "closed"
+    # the ledger and reports name every mailbox in scope: private whatever the umask
+    files = [ledger_path] + glob.glob(str(tmp_path / "reports" / "*"))
+    directories = [str(tmp_path / "campaign"), str(tmp_path / "reports")]
+    assert len(files) == 10  # the ledger, and JSON, CSV and HTML of the grant, the rerun and the revoke
+    assert modes(files + directories) == dict([(f, "0o600") for f in files] + [(d, "0o700") for d in directories])
 
     tenant.server.reset_counters()
     rerevoke = run_playbook("revoke_archive_access", tenant, variables)

@@ -87,6 +87,8 @@ class Playbook:
         if self.killed:
             return "killed after %.1f s" % self.duration
         message = (self.result or {}).get("msg") or ""
+        if not isinstance(message, str):  # a role's last task may be a debug whose msg is a list
+            message = " ".join(str(part) for part in message) if isinstance(message, list) else str(message)
         return "rc=%s after %.1f s%s" % (self.rc, self.duration, (": " + message[:300]) if message else "")
 
 

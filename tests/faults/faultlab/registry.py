@@ -8,8 +8,8 @@ found (``trial.problem(...)``, ``trial.lose(...)``, ``trial.note(...)``), usuall
 ``faultlab.judge``. A trial converged when it found no problem and no loss.
 
 Modules named ``faultlab.scenarios_*`` are imported by ``load()``: module-level rows live in
-``scenarios_module.py``; role-level rows (grant/revoke playbooks with a ledger) go into a module of
-their own, e.g. ``scenarios_roles.py``, registered with ``level="role"``.
+``scenarios_module.py``; role-level rows (the archive_access grant/revoke playbooks with their ledger) in
+``scenarios_roles.py``, registered with ``level="role"``.
 """
 
 import importlib

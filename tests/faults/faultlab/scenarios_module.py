@@ -351,12 +351,12 @@ def kill_point(trial, rng, to_read, to_write):
     return kind, round(rng.uniform(0.3, 1.5 + (to_read + to_write) / 400.0), 2)
 
 
-def killed_run(lab, trial, variables, point):
+def killed_run(lab, trial, variables, point, playbook=GRANT, write_cmdlet=None):
     """Start the playbook and SIGKILL its process group at the kill point; returns a description."""
-    process, _result_dir, started = lab.start(GRANT, variables)
+    process, _result_dir, started = lab.start(playbook, variables)
     kind, value = point
     if kind in ("read", "write"):
-        cmdlet = "Get-MailboxPermission" if kind == "read" else (
+        cmdlet = "Get-MailboxPermission" if kind == "read" else write_cmdlet or (
             "Add-MailboxPermission" if variables["fault_state"] == "present" else "Remove-MailboxPermission")
         lab.hook.after(cmdlet, value, lambda: signal_group(process))
         timeout = 300.0
@@ -395,7 +395,7 @@ def sigkill_grant(lab, trial):
     check_journal(trial, journal, scope, pre_existing(start, scope, sid))
 
 
-@scenario("sigkill-revoke", "SIGKILL at random points during a revoke, then rerun", fast=1, long_runs=5)
+@scenario("sigkill-revoke", "SIGKILL at random points during a revoke, then rerun", fast=1, long_runs=20)
 def sigkill_revoke(lab, trial):
     """Grant, then kill a revoke of the same scope at a random point, rerun it, and check that the delegate's
     FullAccess is gone everywhere in the scope while every other entry is kept."""
