@@ -232,7 +232,7 @@ class TokenProvider:
         settings = self._settings
         return ("Cannot use the Entra ID authority %s/%s (tenant '%s', environment %s): %s. Check tenant, environment "
                 "and authority_url." % (settings.authority_url, settings.tenant, settings.tenant,
-                                        settings.environment, _first_line(str(exc))))
+                                        settings.environment, _first_line(str(exc)).rstrip(". ")))
 
     def _http_error(self, exc):
         status = getattr(getattr(exc, "response", None), "status_code", None)

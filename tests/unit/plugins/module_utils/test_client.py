@@ -157,6 +157,7 @@ def test_entra_refusals_name_the_fix(emu, client_factory, overrides, words):
         client.invoke("Get-Mailbox", {"Identity": "info@" + domain(emu)})
     for word in words:
         assert word in str(caught.value)
+    assert ".." not in str(caught.value)  # msal's own sentences end with a period; ours follow them
 
 
 def test_expired_certificate_is_refused_before_any_request(emu, client_factory):
