@@ -804,14 +804,19 @@ def command_demo(args: argparse.Namespace) -> int:
     if not emulator_available(REPO):
         say("The emulator (tests/emulator/exo_emulator) does not exist yet: the demo cannot run.")
         return 2
+    return in_main_venv(args, "demo", lambda python: run_demo(python, args.playbook_args))
+
+
+def in_main_venv(args: argparse.Namespace, stage: str, step) -> int:
+    """Set up the main venv, then run step(venv python) as the named stage; print the timings."""
     started = time.monotonic()
     timings: List[Tuple[str, float, str]] = []
     heading("setup: %s" % relative(VENV))
     holder: Dict[str, Path] = {}
     ok = timed(timings, "setup", lambda: holder.update(python=setup_main_venv(False, args.ensurepip)))
     if ok:
-        heading("demo")
-        ok = timed(timings, "demo", lambda: run_demo(holder["python"], args.playbook_args))
+        heading(stage)
+        ok = timed(timings, stage, lambda: step(holder["python"]))
     print_timings(timings, time.monotonic() - started)
     return 0 if ok else 1
 
@@ -848,17 +853,8 @@ def command_bench(args: argparse.Namespace) -> int:
     if not BENCH_SCRIPT.exists():
         say("%s does not exist: there is no benchmark to run." % relative(BENCH_SCRIPT))
         return 2
-    started = time.monotonic()
-    timings: List[Tuple[str, float, str]] = []
-    heading("setup: %s" % relative(VENV))
-    holder: Dict[str, Path] = {}
-    ok = timed(timings, "setup", lambda: holder.update(python=setup_main_venv(False, args.ensurepip)))
-    if ok:
-        heading("benchmark")
-        command = [holder["python"], BENCH_SCRIPT, *args.playbook_args]
-        ok = timed(timings, "benchmark", lambda: run(command, env=child_env()))
-    print_timings(timings, time.monotonic() - started)
-    return 0 if ok else 1
+    return in_main_venv(args, "benchmark",
+                        lambda python: run([python, BENCH_SCRIPT, *args.playbook_args], env=child_env()))
 
 
 def list_outputs(directory: Path) -> None:
