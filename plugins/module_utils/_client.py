@@ -274,13 +274,16 @@ class ExchangeOnlineClient:
         """Run one cmdlet and return every row of every page."""
         return self.execute(Command(cmdlet, parameters, select))
 
-    def execute(self, command):
-        """Every row of the command, across pages."""
+    def execute(self, command, consume=None):
+        """Every row of the command, across pages: consume(pages) returns what to return (by default one
+        CommandResult of all rows). After a refused page link consume is called again with a fresh read,
+        so a consume that keeps state must tolerate seeing the first rows twice."""
+        consume = consume or _collect
         try:
-            return _collect(self.iter_pages(command))
+            return consume(self.iter_pages(command))
         except PagingExpiredError:
             # Some tenants refuse every nextLink at once (a live report): ask again for one unpaged response.
-            return _collect(self.iter_pages(command, page_size=None))
+            return consume(self.iter_pages(command, page_size=None))
 
     def iter_pages(self, command, next_link=None, page_size=PAGE_SIZE):
         """Yield one CommandResult per page, following @odata.nextLink (or starting at next_link)."""

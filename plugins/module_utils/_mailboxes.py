@@ -13,7 +13,6 @@ from ansible_collections.m365.exchange.plugins.module_utils._errors import (
     AmbiguousIdentityError,
     ExchangeError,
     NotFoundError,
-    PagingExpiredError,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._parsing import snake_case
 
@@ -146,7 +145,7 @@ class Selection:
     """
 
     def __init__(self, properties=()):
-        self.rows = []
+        self.records = []
         self.missing = []
         self.ambiguous = []
         self.failed = []
@@ -164,7 +163,14 @@ class Selection:
         if key and key in self._keys:
             return
         self._keys.add(key)
-        self.rows.append(make_record())
+        self.records.append(make_record())
+
+
+def _add_pages(selection, pages):
+    """Rows become records page by page (after a restart of the read, Selection drops the rows seen before)."""
+    for page in pages:
+        for row in page.value:
+            selection.add(row)
 
 
 class MailboxSelector:
@@ -191,7 +197,7 @@ class MailboxSelector:
             for identity, result in zip(retry, self.pipeline.run(commands)):
                 self._resolved(selection, identity, result)
         if types:
-            selection.rows = [record for record in selection.rows if record["recipient_type_details"] in types]
+            selection.records = [record for record in selection.records if record["recipient_type_details"] in types]
         return selection
 
     def _resolved(self, selection, identity, result):
@@ -220,22 +226,11 @@ class MailboxSelector:
             parameters["GroupMailbox"] = True
             queries.append(parameters)
         for parameters in queries:
-            self._read_pages(selection, Command("Get-Mailbox", parameters, self.select))
+            self.client.execute(Command("Get-Mailbox", parameters, self.select),
+                                consume=lambda pages: _add_pages(selection, pages))
         if isinstance(result_size, int):
-            selection.rows = selection.rows[:result_size]
+            selection.records = selection.records[:result_size]
         return selection
-
-    def _read_pages(self, selection, command):
-        """Add the rows page by page; a read whose page links are refused starts again unpaged (as
-        client.execute() does), and the rows it had read already are not added twice."""
-        try:
-            for page in self.client.iter_pages(command):
-                for row in page.value:
-                    selection.add(row)
-        except PagingExpiredError:
-            for page in self.client.iter_pages(command, page_size=None):
-                for row in page.value:
-                    selection.add(row)
 
     def _query_parameters(self, types, opath, result_size):
         parameters = {"ResultSize": result_size if isinstance(result_size, int) else "Unlimited"}
@@ -256,10 +251,10 @@ class MailboxSelector:
                 condition = "MemberOfGroup -eq %s" % opath_quote(dn)
                 if opath:
                     condition = "(%s) -and (%s)" % (condition, opath)
-                for member in self.by_query(types, condition).rows:
+                for member in self.by_query(types, condition).records:
                     selection.add_record(member)
         if isinstance(result_size, int):
-            selection.rows = selection.rows[:result_size]
+            selection.records = selection.records[:result_size]
         return selection
 
     def _group(self, group):
@@ -290,8 +285,8 @@ class MailboxSelector:
         member_ids = [link["Guid"] for link in links if link.get("RecipientTypeDetails") in MAILBOX_TYPES]
         selection = self.by_identity(member_ids, types)
         if opath:
-            allowed = set(record_key(record) for record in self.by_query(types, opath).rows)
-            selection.rows = [record for record in selection.rows if record_key(record) in allowed]
+            allowed = set(record_key(record) for record in self.by_query(types, opath).records)
+            selection.records = [record for record in selection.records if record_key(record) in allowed]
         return selection
 
 

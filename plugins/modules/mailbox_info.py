@@ -331,7 +331,7 @@ def run(module):
 
 def records_of(selection, result_size):
     """The selected records, and how to address each mailbox in later cmdlets."""
-    records = selection.rows[:result_size] if isinstance(result_size, int) else selection.rows
+    records = selection.records[:result_size] if isinstance(result_size, int) else selection.records
     return records, [(record_address(record), is_group_record(record)) for record in records]
 
 
