@@ -421,10 +421,8 @@ class Pipeline:
         try:
             outcomes, seconds = self._execute(tasks, send_at)
         except Exception as exc:  # pylint: disable=broad-except
-            # a bug, not a service error: finish these tasks so that the run ends, and raise it from run()
-            with self._lock:
-                self._crash = self._crash or exc
-            outcomes, seconds = [(task, ExchangeError("internal error: %s" % exc)) for task in tasks], None
+            error = self._internal_error(exc)
+            outcomes, seconds = [(task, error) for task in tasks], None
         throttled = sum(1 for _task, outcome in outcomes if isinstance(outcome, _Retry))
         self._observe(seconds, outcomes)
         self.window.release(ticket, len(outcomes) - throttled, throttled)
@@ -460,10 +458,14 @@ class Pipeline:
         try:
             return self._keep(result)
         except Exception as exc:  # pylint: disable=broad-except
-            # a bug in the caller's reduction: finish the task so that the run ends, and raise it from run()
-            with self._lock:
-                self._crash = self._crash or exc
-            return ExchangeError("internal error: %s" % exc)
+            return self._internal_error(exc)
+
+    def _internal_error(self, exc):
+        """A bug (here or in the caller's `keep`), not a service error: the tasks it hit finish with this error,
+        so that the run ends, and run() raises the first such exception."""
+        with self._lock:
+            self._crash = self._crash or exc
+        return ExchangeError("internal error: %s" % exc)
 
     # ---- one $batch -------------------------------------------------------------------------------
 
