@@ -50,9 +50,15 @@ REFUSED_TRUSTEES = {
 }
 
 
+_RIGHTS_ORDER = dict((name.lower(), index) for index, name in enumerate(ACCESS_RIGHTS))
+
+
+def _rights_key(name):
+    return _RIGHTS_ORDER.get(name.lower(), len(_RIGHTS_ORDER)), name
+
+
 def sort_rights(rights):
-    order = dict((name.lower(), index) for index, name in enumerate(ACCESS_RIGHTS))
-    return sorted(set(rights), key=lambda name: (order.get(name.lower(), len(order)), name))
+    return sorted(set(rights), key=_rights_key)
 
 
 def permission_entry(row):
@@ -174,7 +180,7 @@ class MailboxState:
 def read_mailboxes(pipeline, trustee, identities):
     """Read the trustee's ACEs on every mailbox; group mailboxes are found and read with -GroupMailbox."""
     states = [MailboxState(identity) for identity in identities]
-    results = pipeline.run([_read_command(state, trustee) for state in states])
+    results = pipeline.run([_read_command(state, trustee) for state in states], keep=_aces)
     not_found = []
     for state, result in zip(states, results):
         if isinstance(result, NotFoundError):
@@ -183,7 +189,8 @@ def read_mailboxes(pipeline, trustee, identities):
             _take_read(state, result)
     if not_found:
         group_mailboxes = _classify(pipeline, not_found)
-        for state, result in zip(group_mailboxes, pipeline.run([_read_command(s, trustee) for s in group_mailboxes])):
+        reads = pipeline.run([_read_command(s, trustee) for s in group_mailboxes], keep=_aces)
+        for state, result in zip(group_mailboxes, reads):
             _take_read(state, result)
     return states
 
@@ -195,7 +202,13 @@ def _read_command(state, trustee):
     return Command("Get-MailboxPermission", parameters)
 
 
+def _aces(result):
+    """A read's rows as ACE entries, made by the pipeline's workers while other reads are on the wire."""
+    return [permission_entry(row) for row in result.value]
+
+
 def _take_read(state, result):
+    """Record a read: its ACE entries (see _aces), or why the mailbox cannot be read."""
     if isinstance(result, NotFoundError):
         state.problem = "mailbox '%s' was not found" % state.identity
         state.missing = True
@@ -204,7 +217,7 @@ def _take_read(state, result):
     elif isinstance(result, ExchangeError):
         state.error = result
     else:
-        state.aces = [permission_entry(row) for row in result.value]
+        state.aces = result
 
 
 def _classify(pipeline, states):

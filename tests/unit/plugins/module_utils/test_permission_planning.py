@@ -2,10 +2,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Planning a trustee's rights on one mailbox: only what is missing is added, only what exists is removed."""
 
+from ansible_collections.m365.exchange.plugins.module_utils._client import CommandResult
+from ansible_collections.m365.exchange.plugins.module_utils._errors import TransientError
 from ansible_collections.m365.exchange.plugins.module_utils._permissions import (
     MailboxState,
     PermissionRequest,
     Trustee,
+    read_mailboxes,
 )
 
 TRUSTEE = Trustee("archive.admin@contoso.com", {
@@ -90,3 +93,40 @@ def test_deny_and_group_mailbox_switches_are_sent():
     (command,) = request.write_commands(change)
     assert command.parameters["Deny"] is True and command.parameters["GroupMailbox"] is True
     assert "AutoMapping" not in command.parameters
+
+
+class AnsweringPipeline:
+    """Answers each Get-MailboxPermission by identity, and reduces results with `keep` as Pipeline.run does."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.commands = []
+
+    def run(self, commands, keep=None):
+        self.commands.extend(commands)
+        results = []
+        for command in commands:
+            answer = self.answers[command.parameters["Identity"]]
+            if isinstance(answer, Exception):
+                results.append(answer)
+            else:
+                result = CommandResult(answer)
+                results.append(keep(result) if keep else result)
+        return results
+
+
+def test_reads_become_ace_entries_in_the_module_shape():
+    pipeline = AnsweringPipeline({
+        "ceo@contoso.com": [{"User": "archive.admin@contoso.com", "UserSid": "S-1-5-21-1-2-3-1001",
+                             "AccessRights": ["ReadPermission, FullAccess"], "IsInherited": False,
+                             "Deny": {"IsPresent": False}}],
+        "cfo@contoso.com": [],
+        "busy@contoso.com": TransientError("Get-MailboxPermission 'busy@contoso.com': 503 after 6 attempts"),
+    })
+    ceo, cfo, busy = read_mailboxes(pipeline, TRUSTEE, ["ceo@contoso.com", "cfo@contoso.com", "busy@contoso.com"])
+    assert ceo.aces == [{"user": "archive.admin@contoso.com", "user_sid": "S-1-5-21-1-2-3-1001",
+                         "access_rights": ["FullAccess", "ReadPermission"], "is_inherited": False, "deny": False,
+                         "inheritance_type": None}]
+    assert cfo.aces == [] and cfo.error is None
+    assert busy.aces is None and "503" in str(busy.error)
+    assert [c.parameters["User"] for c in pipeline.commands] == [TRUSTEE.guid] * 3
