@@ -224,8 +224,10 @@ class Runner:
     def play(self, scenario, emulator, identities, trustee):
         """One ansible-playbook run with everything it costs measured around it."""
         paths = self.scenario_paths(scenario)
+        with open(paths["identities"], "w") as handle:
+            json.dump(identities, handle)
         with open(paths["vars"], "w") as handle:
-            json.dump(scenario.extra_vars(identities, trustee, self.output), handle)
+            json.dump(scenario.extra_vars(paths["identities"], len(identities), trustee, self.output), handle)
         emulator.reset_counters()
         cpu_before, load = emulator.cpu_seconds(), os.getloadavg()[0]
         started, started_at = time.monotonic(), time.time()
@@ -242,8 +244,8 @@ class Runner:
     def scenario_paths(self, scenario):
         base = os.path.join(self.output, scenario.name)
         paths = dict((name, "%s.%s" % (base, suffix)) for name, suffix in (
-            ("vars", "vars.json"), ("processes", "processes.jsonl"), ("record", "record.json"),
-            ("log", "ansible-playbook.log")))
+            ("vars", "vars.json"), ("identities", "identities.json"), ("processes", "processes.jsonl"),
+            ("record", "record.json"), ("log", "ansible-playbook.log")))
         for name in ("processes", "record"):
             if os.path.exists(paths[name]):
                 os.remove(paths[name])
