@@ -81,8 +81,11 @@ class Result:  # pylint: disable=too-many-instance-attributes
 
     @property
     def expected_processes(self):
-        """One module process per chunk of the mailboxes, and the scenario's set-up ones."""
-        return -(-self.mailboxes // self.scenario.chunk_size) + self.scenario.setup_processes
+        """One module process per chunk of the mailboxes (one in all for a scenario without chunks), and the
+        scenario's set-up ones."""
+        chunk_size = self.scenario.chunk_size
+        chunks = -(-self.mailboxes // chunk_size) if chunk_size else 1
+        return chunks + self.scenario.setup_processes
 
     @property
     def floor_ratio(self):
