@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark of m365.exchange against the emulator's cost model (docs/performance.md). Not part of CI.
 
-    python3 scripts/run.py bench                      the issue's targets (about 6 minutes)
+    python3 scripts/run.py bench                      the issue's targets (about 8 minutes)
     python3 scripts/run.py bench --scenario scale     throughput from 1k to 100k mailboxes (about 20 minutes)
     python3 scripts/run.py bench --scenario smoke     a quick check that the harness works
     python3 scripts/run.py bench --list
