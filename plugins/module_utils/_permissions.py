@@ -73,6 +73,12 @@ def permission_entry(row):
     }
 
 
+def permission_entries(result):
+    """A Get-MailboxPermission result's rows as entries; a `keep` for Pipeline.run, so that the pipeline's
+    workers make them while other reads are on the wire."""
+    return [permission_entry(row) for row in result.value]
+
+
 def is_self(entry):
     return entry["user_sid"] == SELF_SID or (entry["user"] or "").upper() == SELF_PRINCIPAL
 
@@ -180,7 +186,7 @@ class MailboxState:
 def read_mailboxes(pipeline, trustee, identities):
     """Read the trustee's ACEs on every mailbox; group mailboxes are found and read with -GroupMailbox."""
     states = [MailboxState(identity) for identity in identities]
-    results = pipeline.run([_read_command(state, trustee) for state in states], keep=_aces)
+    results = pipeline.run([_read_command(state, trustee) for state in states], keep=permission_entries)
     not_found = []
     for state, result in zip(states, results):
         if isinstance(result, NotFoundError):
@@ -189,7 +195,7 @@ def read_mailboxes(pipeline, trustee, identities):
             _take_read(state, result)
     if not_found:
         group_mailboxes = _classify(pipeline, not_found)
-        reads = pipeline.run([_read_command(s, trustee) for s in group_mailboxes], keep=_aces)
+        reads = pipeline.run([_read_command(s, trustee) for s in group_mailboxes], keep=permission_entries)
         for state, result in zip(group_mailboxes, reads):
             _take_read(state, result)
     return states
@@ -202,13 +208,8 @@ def _read_command(state, trustee):
     return Command("Get-MailboxPermission", parameters)
 
 
-def _aces(result):
-    """A read's rows as ACE entries, made by the pipeline's workers while other reads are on the wire."""
-    return [permission_entry(row) for row in result.value]
-
-
 def _take_read(state, result):
-    """Record a read: its ACE entries (see _aces), or why the mailbox cannot be read."""
+    """Record a read: its entries (see permission_entries), or why the mailbox cannot be read."""
     if isinstance(result, NotFoundError):
         state.problem = "mailbox '%s' was not found" % state.identity
         state.missing = True

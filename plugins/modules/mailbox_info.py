@@ -275,7 +275,7 @@ from ansible_collections.m365.exchange.plugins.module_utils._mailboxes import (
 )
 from ansible_collections.m365.exchange.plugins.module_utils._module import ExchangeModule
 from ansible_collections.m365.exchange.plugins.module_utils._permissions import (
-    permission_entry,
+    permission_entries,
     resolve_trustee,
     visible_permissions,
 )
@@ -454,7 +454,7 @@ def permission_fields(params):
     counted = params["count_permissions"]
 
     def keep(result):
-        entries = [permission_entry(row) for row in result.value]
+        entries = permission_entries(result)
         fields = {}
         if listed:
             fields["permissions"] = visible_permissions(entries, params["include_inherited"], params["include_self"])
