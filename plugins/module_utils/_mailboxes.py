@@ -49,6 +49,8 @@ _ADDRESS = re.compile(
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$",
     re.IGNORECASE)
 _ADDRESS_PREFIX = re.compile(r"^(smtp|sip):", re.IGNORECASE)
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+_WHITESPACE = re.compile(r"\s")  # what str.isspace() calls whitespace
 
 
 def identity_problem(value, option):
@@ -61,9 +63,9 @@ def identity_problem(value, option):
     text = value.strip() if isinstance(value, str) else ""
     if not text:
         return "%s is empty" % option
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+    if _CONTROL_CHARACTER.search(text):
         return "%s '%s' contains control characters" % (option, text.encode("unicode_escape").decode("ascii"))
-    if "@" in text and not any(ch.isspace() for ch in text):
+    if "@" in text and not _WHITESPACE.search(text):
         address = _ADDRESS_PREFIX.sub("", text)
         if not _ADDRESS.match(address):
             return ("%s '%s' is not a valid address: expected one @ between a local part and a domain, such as "
