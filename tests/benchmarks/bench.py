@@ -86,6 +86,12 @@ class Emulator:
     def reset_counters(self):
         self.admin("counters/reset", {})
 
+    def record_slots(self, enabled=True):
+        self.admin("slots", {"enabled": enabled})
+
+    def slots(self):
+        return self.admin("slots")
+
     def cpu_seconds(self):
         return process_cpu_seconds(self.pid)
 
@@ -229,14 +235,19 @@ class Runner:
         with open(paths["vars"], "w") as handle:
             json.dump(scenario.extra_vars(paths["identities"], len(identities), trustee, self.output), handle)
         emulator.reset_counters()
+        # where slot time over the floor goes, for the scenarios that have one (the record costs memory at L=0)
+        recording = bool(scenario.cost.floor(1))
+        emulator.record_slots(recording)
         cpu_before, load = emulator.cpu_seconds(), os.getloadavg()[0]
         started, started_at = time.monotonic(), time.time()
         code = self.ansible(scenario, emulator, paths)
         elapsed = time.monotonic() - started
+        slots = emulator.slots() if recording else None
+        emulator.record_slots(False)
         return {
             "rc": code, "elapsed": elapsed, "started_at": started_at, "load_before": load,
             "emulator_cpu": emulator.cpu_seconds() - cpu_before, "emulator_rss_mb": emulator.rss_mb(),
-            "counters": emulator.counters(),
+            "counters": emulator.counters(), "slots": slots,
             "processes": read_lines(paths["processes"]), "record": read_json(paths["record"]),
             "log": os.path.relpath(paths["log"], REPO),
         }

@@ -156,7 +156,7 @@ class Result:  # pylint: disable=too-many-instance-attributes
             "max_concurrency_seen": self.measured["counters"].get("max_concurrency_seen"),
             "http_requests": self.measured["counters"].get("http_requests"), "problems": self.problems,
             "timeline": dict((key, round(value, 2)) for key, value in self.timeline().items()),
-            "log": self.measured["log"],
+            "log": self.measured["log"], "slots": self.measured.get("slots"),
         })
         return data
 
@@ -190,8 +190,27 @@ def print_row(result, log=print):
     if timeline:
         log("  timeline: module process started %(module_start).2fs, first cmdlet %(first_request).2fs, last cmdlet "
             "sent %(last_request).2fs, module processes ended %(module_end).2fs, playbook ended %(end).2fs" % timeline)
+    slots = result.measured.get("slots")
+    if slots and slots.get("used_share") is not None:
+        log("  slots: %s" % slots_line(slots))
     for problem in result.problems:
         log("  PROBLEM: %s" % problem)
+
+
+def slots_line(slots):
+    """Where the slot time over the floor went, from the emulator's record of the tenant's slots."""
+    parts = ["%.1f%% of slot time used" % (100 * slots["used_share"])]
+    if slots.get("middle_used_share") is not None:
+        parts.append("%.1f%% without the first and last 2 s" % (100 * slots["middle_used_share"]))
+    waits = slots.get("free_before_taken_ms")
+    if waits:
+        parts.append("a freed slot waited p50 %(p50).2f / p90 %(p90).2f ms for its next cmdlet" % waits)
+    early = slots.get("refused_before_free_ms")
+    if early:
+        parts.append("a refused cmdlet came p50 %(p50).2f / p90 %(p90).2f ms before a slot freed" % early)
+    if slots.get("truncated"):
+        parts.append("(the record kept only the run's last events)")
+    return "; ".join(parts)
 
 
 def print_table(results, log=print):

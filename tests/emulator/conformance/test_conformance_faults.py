@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from conformance_support import DOMAIN, session_for
+from exo_emulator import slots
 
 ADD_INFO = {"Identity": "info", "User": "archive.admin", "AccessRights": ["FullAccess"], "AutoMapping": False}
 
@@ -46,6 +47,35 @@ def test_concurrency_cap_gives_429_with_retry_after(api):
     counters = api.server.counters()
     assert counters["max_concurrency_seen"] == 2 and counters["throttled"] == 4
     assert counters["cmdlet_attempts"]["Get-Mailbox"] == 6 and counters["cmdlets"]["Get-Mailbox"] == 2
+
+
+def test_slot_record_shows_the_slots_taken_refused_and_freed(api):
+    api.server.set_faults(latency_ms=300, concurrency_limit=2, concurrency_retry_after="0.75")
+    assert api.server.slots() == {"recording": False}
+    api.server.record_slots()
+    _parallel(api, 6)
+    summary = api.server.slots()
+    assert summary["recording"] and summary["capacity"] == 2
+    assert summary["taken"] == 2 and summary["refused"] == 4 and not summary["truncated"]
+    assert 0.29 <= summary["span_seconds"] < 1.0
+    # both slots are taken before the first is freed, so they are busy nearly all of the span
+    assert summary["used_share"] > 0.8
+    # the four refused cmdlets came while both slots were held for 300 ms
+    assert 0 < summary["refused_before_free_ms"]["p50"] <= 300
+    api.server.record_slots(enabled=False)
+    assert api.server.slots() == {"recording": False}
+
+
+def test_slot_summary_of_a_known_record():
+    events = [(10.0, slots.TAKEN), (10.8, slots.REFUSED), (11.0, slots.FREED), (11.2, slots.TAKEN),
+              (12.2, slots.FREED)]
+    summary = slots.summarize(events, capacity=1, edge=0.5)
+    assert summary["taken"] == 2 and summary["refused"] == 1 and summary["span_seconds"] == 2.2
+    assert summary["used_share"] == round(2.0 / 2.2, 4)
+    assert summary["middle_used_share"] == round(1.0 / 1.2, 4)  # 10.5-11.7: busy 0.5 + 0.5 of 1.2 s
+    assert summary["refused_before_free_ms"]["p50"] == 200.0
+    assert summary["free_before_taken_ms"]["p50"] == 200.0  # the last release has no next cmdlet
+    assert slots.summarize([], capacity=1) == {"capacity": 1, "taken": 0, "refused": 0, "truncated": False}
 
 
 def test_cost_model_latency_and_cap(api):

@@ -4,6 +4,8 @@ import random
 import threading
 import time
 
+from .slots import FREED, REFUSED, TAKEN, SlotRecord, summarize
+
 DEFAULTS = {
     "latency_ms": 0.0,              # L: service time per cmdlet, slept while holding a concurrency slot
     "http_latency_ms": 0.0,         # H: per HTTP request, slept outside the slot
@@ -258,17 +260,41 @@ class Gate:
     def __init__(self):
         self._lock = threading.Lock()
         self.active = 0
+        self._record = None  # a SlotRecord while one is being kept
 
     def try_acquire(self, limit):
         with self._lock:
             if limit and self.active >= limit:
+                if self._record is not None:
+                    self._record.add(REFUSED)
                 return None
             self.active += 1
+            if self._record is not None:
+                self._record.add(TAKEN)
             return self.active
 
     def release(self, count=1):
         with self._lock:
             self.active -= count
+            if self._record is not None:
+                self._record.add(FREED, count)
+
+    def record(self, capacity):
+        """Start a new record of the slots (the previous one is dropped)."""
+        with self._lock:
+            self._record = SlotRecord(capacity)
+
+    def stop_recording(self):
+        with self._lock:
+            self._record = None
+
+    def slot_summary(self):
+        with self._lock:
+            record = self._record
+            events = list(record.events) if record is not None else None
+        if record is None:
+            return {"recording": False}
+        return dict(summarize(events, record.capacity, truncated=record.dropped), recording=True)
 
     @property
     def current(self):

@@ -287,6 +287,8 @@ class EmulatorApp:
             ("POST", "counters/reset"): self._reset_counters,
             ("GET", "requests"): lambda: {"requests": self.requests(int(query.get("last", 100)))},
             ("GET", "health"): lambda: {"ok": True, "tenants": [t.tenant_id for t in self.tenants]},
+            ("POST", "slots"): lambda: self.record_slots(body.get("tenant"), body.get("enabled", True)),
+            ("GET", "slots"): lambda: self.gate(self.tenant(query.get("tenant"))).slot_summary(),
         }
         if method == "POST" and route.startswith("apps/"):
             return self.update_app(route.split("/", 1)[1], body.pop("tenant", None), **body)
@@ -297,6 +299,15 @@ class EmulatorApp:
 
     def _tenant_id(self, name):
         return self.tenant(name).tenant_id if name else None
+
+    def record_slots(self, tenant=None, enabled=True):
+        """Start a fresh record of a tenant's concurrency slots (enabled), or stop keeping one."""
+        gate = self.gate(self.tenant(tenant))
+        if enabled:
+            gate.record(int(self.faults.get("concurrency_limit")))
+        else:
+            gate.stop_recording()
+        return {"recording": bool(enabled)}
 
     def _reset_counters(self):
         self.counters.reset()
@@ -654,3 +665,9 @@ class EmulatorServer:
 
     def requests(self, last=100):
         return self.app.requests(last)
+
+    def record_slots(self, tenant=None, enabled=True):
+        return self.app.record_slots(tenant, enabled)
+
+    def slots(self, tenant=None):
+        return self.app.gate(self.app.tenant(tenant)).slot_summary()
