@@ -288,7 +288,7 @@ class EmulatorApp:
             ("GET", "requests"): lambda: {"requests": self.requests(int(query.get("last", 100)))},
             ("GET", "health"): lambda: {"ok": True, "tenants": [t.tenant_id for t in self.tenants]},
             ("POST", "slots"): lambda: self.record_slots(body.get("tenant"), body.get("enabled", True)),
-            ("GET", "slots"): lambda: self.gate(self.tenant(query.get("tenant"))).slot_summary(),
+            ("GET", "slots"): lambda: self.slots(query.get("tenant")),
         }
         if method == "POST" and route.startswith("apps/"):
             return self.update_app(route.split("/", 1)[1], body.pop("tenant", None), **body)
@@ -308,6 +308,9 @@ class EmulatorApp:
         else:
             gate.stop_recording()
         return {"recording": bool(enabled)}
+
+    def slots(self, tenant=None):
+        return self.gate(self.tenant(tenant)).slot_summary()
 
     def _reset_counters(self):
         self.counters.reset()
@@ -670,4 +673,4 @@ class EmulatorServer:
         return self.app.record_slots(tenant, enabled)
 
     def slots(self, tenant=None):
-        return self.app.gate(self.app.tenant(tenant)).slot_summary()
+        return self.app.slots(tenant)
