@@ -265,19 +265,20 @@ class Gate:
     def try_acquire(self, limit):
         with self._lock:
             if limit and self.active >= limit:
-                if self._record is not None:
-                    self._record.add(REFUSED)
+                self._note(REFUSED)
                 return None
             self.active += 1
-            if self._record is not None:
-                self._record.add(TAKEN)
+            self._note(TAKEN)
             return self.active
 
     def release(self, count=1):
         with self._lock:
             self.active -= count
-            if self._record is not None:
-                self._record.add(FREED, count)
+            self._note(FREED, count)
+
+    def _note(self, kind, count=1):
+        if self._record is not None:
+            self._record.add(kind, count)
 
     def record(self, capacity):
         """Start a new record of the slots (the previous one is dropped)."""

@@ -10,7 +10,7 @@ import collections
 import time
 
 TAKEN, REFUSED, FREED = "taken", "refused", "freed"
-MAX_EVENTS = 200000  # about 65,000 cmdlets; a longer run keeps its last events and says it was truncated
+MAX_EVENTS = 200000  # two per cmdlet served, one per refusal; a longer run keeps its last events, marked truncated
 EDGE_SECONDS = 2.0  # start and end of a run (slow start, the last answers), left out of the middle's share
 
 
