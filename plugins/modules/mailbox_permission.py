@@ -129,6 +129,16 @@ options:
       - The directory must exist; the task fails before anything is sent when it does not.
       - Not written in check mode.
     type: path
+  list_unchanged:
+    description:
+      - Whether RV(results) lists the mailboxes that need no change.
+      - With V(false) they are counted in RV(summary) only, and RV(results) lists the mailboxes that were (or in check
+        mode would be) changed, failed or were skipped. A rerun over thousands of mailboxes then returns a short
+        result instead of about 150 characters per mailbox, which Ansible handles faster. AWX keeps nothing of a task
+        result longer than its C(MAX_EVENT_RES_DATA) setting (700,000 characters by default, a few thousand mailboxes)
+        in the job's events.
+    type: bool
+    default: true
 notes:
   - Rerunning the task after a failure or an interruption is safe; it reads the current state and finishes the job.
 seealso:
@@ -157,6 +167,14 @@ EXAMPLES = r"""
     user: archive.admin@contoso.com
     automapping: false
   register: grant
+
+- name: The same grant as a rerun that is safe at any time, listing only the mailboxes it changes
+  m365.exchange.mailbox_permission:
+    identity: "{{ scope.mailboxes | map(attribute='primary_smtp_address') | list }}"
+    user: archive.admin@contoso.com
+    automapping: false
+    list_unchanged: false
+  register: regrant
 
 - name: Give a mail-enabled security group read access to the shared mailboxes
   m365.exchange.mailbox_permission:
@@ -206,6 +224,7 @@ summary:
 results:
   description:
     - One entry per identity, in the order given (duplicates removed).
+    - With O(list_unchanged=false), only the entries whose RV(results[].action) is not V(unchanged).
   returned: always
   type: list
   elements: dict
@@ -292,6 +311,7 @@ def main():
             concurrency=dict(type="int", default=64),
             continue_on_error=dict(type="bool", default=True),
             journal=dict(type="path"),
+            list_unchanged=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
@@ -459,6 +479,12 @@ class Report:
             entry.update(action=change.action, before=change.before, after=change.after)
         return entry
 
+    def listed(self, entries):
+        """Every entry, or with list_unchanged=false those whose action is not unchanged."""
+        if self.module.params["list_unchanged"]:
+            return entries
+        return [entry for entry in entries if entry["action"] != "unchanged"]
+
     @staticmethod
     def summary(entries):
         counts = dict((action, 0) for action in ACTIONS)
@@ -477,7 +503,7 @@ class Report:
         result = dict(
             changed=bool(summary["added"] or summary["removed"]),
             summary=summary,
-            results=entries,
+            results=self.listed(entries),
             trustee=self.request.trustee.to_dict(),
         )
         if self.module._diff:
