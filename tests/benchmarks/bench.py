@@ -105,6 +105,17 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
 
 
+def steal_seconds():
+    """CPU time the hypervisor gave this virtual machine's CPUs to other guests since boot (all CPUs; 0 on bare
+    metal, None where /proc/stat has no steal column)."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = handle.readline().split()
+        return int(fields[8]) / float(os.sysconf("SC_CLK_TCK"))
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def process_rss_kb(pid):
     with open("/proc/%d/status" % pid) as handle:
         for line in handle:
@@ -238,16 +249,18 @@ class Runner:
         # where slot time over the floor goes, for the scenarios that have one (the record costs memory at L=0)
         recording = bool(scenario.cost.floor(1))
         emulator.record_slots(recording)
-        cpu_before, load = emulator.cpu_seconds(), os.getloadavg()[0]
+        cpu_before, load, steal_before = emulator.cpu_seconds(), os.getloadavg()[0], steal_seconds()
         started, started_at = time.monotonic(), time.time()
         code = self.ansible(scenario, emulator, paths)
         elapsed = time.monotonic() - started
+        steal_after = steal_seconds()
         slots = emulator.slots() if recording else None
         emulator.record_slots(False)
         return {
             "rc": code, "elapsed": elapsed, "started_at": started_at, "load_before": load,
             "emulator_cpu": emulator.cpu_seconds() - cpu_before, "emulator_rss_mb": emulator.rss_mb(),
-            "counters": emulator.counters(), "slots": slots,
+            "counters": emulator.counters(), "slots": slots, "cpus": os.cpu_count(),
+            "steal": None if steal_before is None or steal_after is None else steal_after - steal_before,
             "processes": read_lines(paths["processes"]), "record": read_json(paths["record"]),
             "log": os.path.relpath(paths["log"], REPO),
         }
