@@ -68,7 +68,8 @@ class PlaybookRun:
 
 
 def playbook_path(name):
-    return os.path.join(PLAYBOOKS, name + ".yml")
+    """One of the collection's playbooks by name, or a playbook file given by its absolute path."""
+    return name if os.path.isabs(name) else os.path.join(PLAYBOOKS, name + ".yml")
 
 
 def playbook_command(name, extra_vars=None, inventory=None, check=False):

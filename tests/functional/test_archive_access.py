@@ -101,6 +101,37 @@ def test_grant_rerun_revoke_keeps_pre_existing_and_excluded_access(tenant, tmp_p
     assert tenant.counters()["writes"] == 0
 
 
+LIST_ONLY_CHANGES = """
+- name: The grant, in a play whose module_defaults would shorten mailbox_permission's results
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  module_defaults:
+    m365.exchange.mailbox_permission:
+      list_unchanged: false
+  tasks:
+    - name: Grant the delegate's access
+      ansible.builtin.include_role:
+        name: m365.exchange.archive_access
+        tasks_from: grant
+"""
+
+
+def test_the_report_lists_every_mailbox_whatever_module_defaults_say(tenant, tmp_path, run_playbook):
+    playbook = tmp_path / "grant_listing_only_changes.yml"
+    playbook.write_text(LIST_ONLY_CHANGES, encoding="utf-8")
+    grant = run_playbook(str(playbook), tenant, campaign_vars(tenant, tmp_path))
+    assert grant.returncode == 0, grant
+    (report,) = glob.glob(str(tmp_path / "reports" / "*grant*.csv"))
+    with open(report, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    actions = dict((row["mailbox"], row["action"]) for row in rows)
+    assert len(rows) > 100
+    assert set(actions[mailbox] for mailbox in addresses(tenant, PRE_EXISTING)) == {"unchanged"}
+
+
 def test_check_mode_changes_nothing(tenant, tmp_path, run_playbook):
     variables = campaign_vars(tenant, tmp_path)
     run = run_playbook("grant_archive_access", tenant, variables, check=True)
