@@ -356,6 +356,7 @@ class Pipeline:
         self._workers = max(1, min(MAX_WORKERS, int(concurrency)))
         self._stop_on_error = stop_on_error
         self._stopped_by = None
+        self._stop_reason = None
         self._crash = None
         self._keep = None
         self._lock = threading.Lock()
@@ -413,8 +414,25 @@ class Pipeline:
         ticket.probing = ticket.count == wanted and not calm
         return pacer.schedule(ticket.count, size * CALM if calm else size)
 
+    def stop(self, reason):
+        """Stop dispatching (callable from any thread): commands already sent finish, every command not yet sent
+        finishes with a NotAttemptedError that gives `reason`."""
+        with self._lock:
+            if self._stopped_by is None:
+                self._stop_reason = reason
+                self._stopped_by = reason
+
+    @property
+    def stopped(self):
+        """Why the run stopped early (an ExchangeError or the reason given to stop()), or None."""
+        return self._stopped_by
+
     def _skip(self, queue, results, tasks):
-        skipped = NotAttemptedError("not attempted: the run stopped after an earlier failure: %s" % self._stopped_by)
+        if self._stop_reason is not None:
+            message = "not attempted: %s" % self._stop_reason
+        else:
+            message = "not attempted: the run stopped after an earlier failure: %s" % self._stopped_by
+        skipped = NotAttemptedError(message)
         self._settle(queue, results, [(task, skipped) for task in tasks])
 
     def _send_and_settle(self, queue, results, tasks, ticket, send_at=None):

@@ -337,3 +337,22 @@ def test_an_empty_run_sends_nothing():
     client = ScriptedClient(lambda identity, attempt: ok(identity))
     assert Pipeline(client).run([]) == []
     assert client.batches == []
+
+
+def test_stop_from_another_thread_ends_the_run_and_names_the_reason():
+    run = None
+    sent = []
+
+    def answer(identity, attempt):
+        sent.append(identity)
+        if identity == "mbx0040":
+            run.stop("the controller is gone")
+        return ok(identity)
+    client = ScriptedClient(answer)
+    run = Pipeline(client, concurrency=4)
+    results = run.run(commands(400))
+    skipped = [r for r in results if isinstance(r, NotAttemptedError)]
+    assert skipped and all("the controller is gone" in str(r) for r in skipped)
+    assert len(sent) < 100  # nothing dispatched after the stop but what was already in flight
+    assert all(r is not None for r in results)
+    assert run.stopped == "the controller is gone"
