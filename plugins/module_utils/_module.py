@@ -29,8 +29,9 @@ from ansible_collections.m365.exchange.plugins.module_utils._connection import (
     CONNECTION_ARGUMENT_SPEC,
     ConnectionSettings,
 )
-from ansible_collections.m365.exchange.plugins.module_utils._errors import ExchangeError
+from ansible_collections.m365.exchange.plugins.module_utils._errors import ExchangeError, name_the_app
 from ansible_collections.m365.exchange.plugins.module_utils._pipeline import Pipeline
+from ansible_collections.m365.exchange.plugins.module_utils._watchdog import ControllerWatch
 
 _QUOTED = re.compile(r"(\"[^\"]*\"|'[^']*')")
 
@@ -45,6 +46,7 @@ class ExchangeModule(AnsibleModule):
         self._require("msal", MSAL_IMPORT_ERROR)
         self._require("requests", REQUESTS_IMPORT_ERROR)
         self._client = None
+        self._watch = None
         self._warning_groups = {}
 
     def _require(self, name, import_error):
@@ -66,6 +68,12 @@ class ExchangeModule(AnsibleModule):
 
     def pipeline(self, stop_on_error=False):
         return Pipeline(self.client, concurrency=self.params.get("concurrency") or 10, stop_on_error=stop_on_error)
+
+    def controller_watch(self):
+        """The watch of the process that started the module (started on first use; see _watchdog)."""
+        if self._watch is None:
+            self._watch = ControllerWatch().start()
+        return self._watch
 
     def collect_warnings(self, warnings):
         """Keep server warnings, grouping those that differ only in the quoted names they mention."""
@@ -97,3 +105,17 @@ class ExchangeModule(AnsibleModule):
         self.flush_warnings()
         result.setdefault("api_stats", self.api_stats())
         self.exit_json(**result)
+
+
+def run_module(argument_spec, run, failure_result=None, **kwargs):
+    """A module's main(): build the module, run it, and turn every ExchangeError into one clear failure.
+
+    `run(module)` ends the module itself (module.finish or module.fail_on); `failure_result` holds what the
+    result carries on failure (e.g. an empty list the caller may loop over).
+    """
+    module = ExchangeModule(argument_spec=argument_spec, **kwargs)
+    try:
+        run(module)
+    except ExchangeError as exc:
+        error = name_the_app(exc, module.params.get("client_id"), module.params.get("tenant"))
+        module.fail_on(error, changed=False, **dict(failure_result or {}))

@@ -3,52 +3,30 @@
 # Copyright: (c) 2026, m365.exchange developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Mailbox permissions: reading ACEs, resolving the trustee, planning and applying changes.
+"""Mailbox permissions (Get/Add/Remove-MailboxPermission): rows, and the FullAccess delegation of the bulk engine.
 
-The trustee's ACEs are read with Get-MailboxPermission -User, so Exchange itself
-matches the security principal (by SID); the display string in the `User`
-column is never compared. One read per mailbox doubles as the check that the
-identity exists, which keeps a grant at two cmdlets per changed mailbox and one
-per unchanged mailbox.
+One read per mailbox (Get-MailboxPermission -Identity, all entries) serves everything the plan needs: the
+trustee's entries (matched on UserSid), the mailbox's name (two names of one mailbox are one mailbox), and the
+number of explicit entries (the limit of 500 is known before writing). A grant therefore costs two cmdlets per
+changed mailbox and one per unchanged mailbox. When the service does not tell the trustee's SID, the read falls
+back to -User, where Exchange matches the trustee itself.
 """
 
+from ansible_collections.m365.exchange.plugins.module_utils._bulk import Change, Delegation
 from ansible_collections.m365.exchange.plugins.module_utils._client import Command
-from ansible_collections.m365.exchange.plugins.module_utils._errors import (
-    AmbiguousIdentityError,
-    ExchangeError,
-    InvalidInputError,
-    NotFoundError,
-)
-from ansible_collections.m365.exchange.plugins.module_utils._mailboxes import (
-    GROUP_MAILBOX,
-    MAILBOX_TYPES,
-    classify_missing,
-    identity_problem,
-)
+from ansible_collections.m365.exchange.plugins.module_utils._errors import AclLimitError
 from ansible_collections.m365.exchange.plugins.module_utils._parsing import as_bool, as_names
 
 ACCESS_RIGHTS = ("ChangeOwner", "ChangePermission", "DeleteItem", "ExternalAccount", "FullAccess", "ReadPermission")
 INHERITANCE_TYPES = ("All", "Children", "Descendents", "None", "SelfAndChildren")
-TRUSTEE_FORMS = ("a user with a mailbox, a mail user or a mail-enabled security group, named by user principal name, "
-                 "primary SMTP address or GUID")
+DEFAULT_INHERITANCE = "All"  # what Exchange uses when -InheritanceType is left out
+ACL_LIMIT = 500
 SELF_PRINCIPAL = "NT AUTHORITY\\SELF"
 SELF_SID = "S-1-5-10"
 
-TRUSTEE_PROPERTIES = ("Identity", "Name", "DisplayName", "PrimarySmtpAddress", "RecipientTypeDetails", "Guid",
-                      "ExternalDirectoryObjectId")
-REFUSED_TRUSTEES = {
-    "MailUniversalDistributionGroup": "a distribution group, which is not a security principal; use a mail-enabled "
-                                      "security group or grant its members",
-    "MailNonUniversalGroup": "a non-universal distribution group, which is not a security principal; use a "
-                             "mail-enabled security group",
-    "DynamicDistributionGroup": "a dynamic distribution group, which is not a security principal",
-    "RoomList": "a room list, which is not a security principal",
-    "GroupMailbox": "a Microsoft 365 group, which cannot hold mailbox permissions; use a mail-enabled security group "
-                    "or grant its members",
-    "MailContact": "a mail contact, which is not a security principal",
-    "PublicFolder": "a public folder, which is not a security principal",
-}
-
+# Warnings of writes that did nothing (the service still answers 200): only a read tells what the tenant holds.
+NOTHING_DONE = ("doesn't exist on the object", "does not exist on the object", "already present",
+                "inherited access control entry")
 
 _RIGHTS_ORDER = dict((name.lower(), index) for index, name in enumerate(ACCESS_RIGHTS))
 
@@ -87,94 +65,20 @@ def visible_permissions(entries, include_inherited=False, include_self=False):
     return [e for e in entries if (include_inherited or not e["is_inherited"]) and (include_self or not is_self(e))]
 
 
-class Trustee:
-    """The user or group that gets (or loses) the rights, resolved once per task."""
+class AclRead:
+    """What the plan needs of one Get-MailboxPermission read."""
 
-    def __init__(self, given, row):
-        self.given = given
-        self.guid = row.get("Guid")
-        self.name = row.get("PrimarySmtpAddress") or row.get("Name") or given
-        self.recipient_type_details = row.get("RecipientTypeDetails")
-        # The GUID is unique where a name or alias may not be.
-        self.identity = self.guid or row.get("ExternalDirectoryObjectId") or given
+    __slots__ = ("name", "aces", "explicit")
 
-    def to_dict(self):
-        return {"given": self.given, "name": self.name, "guid": self.guid,
-                "recipient_type_details": self.recipient_type_details}
+    def __init__(self, name, aces, explicit):
+        self.name = name  # the mailbox's Name, as the rows' Identity gives it (unique in the tenant)
+        self.aces = aces  # the trustee's entries
+        self.explicit = explicit  # distinct explicit entries of every trustee; None when the read was filtered
 
-
-def trustee_problem(user, option="user"):
-    """Why the trustee cannot be looked up at all (empty or malformed), or None; checked before any request."""
-    problem = identity_problem(user, option)
-    if problem and problem.endswith(" is empty"):
-        return "%s is empty: the trustee must be %s" % (option, TRUSTEE_FORMS)
-    return problem
-
-
-def resolve_trustee(client, user, option="user"):
-    """Find the trustee, refusing principals Exchange would accept but that cannot work."""
-    problem = trustee_problem(user, option)
-    if problem:
-        raise InvalidInputError(problem)
-    user = user.strip()
-    try:
-        rows = client.invoke("Get-Recipient", {"Identity": user}, TRUSTEE_PROPERTIES).value
-    except NotFoundError:
-        raise _unusable_trustee(client, user, option)
-    except AmbiguousIdentityError:
-        raise InvalidInputError("%s '%s' matches several recipients; name the trustee by user principal name, primary "
-                                "SMTP address or GUID" % (option, user))
-    if len(rows) != 1:
-        raise InvalidInputError("%s '%s' matches %d recipients; name the trustee by user principal name, primary SMTP "
-                                "address or GUID" % (option, user, len(rows)))
-    row = rows[0]
-    refused = REFUSED_TRUSTEES.get(row.get("RecipientTypeDetails"))
-    if refused:
-        raise InvalidInputError("%s '%s' is %s. The trustee must be %s." % (option, user, refused, TRUSTEE_FORMS))
-    return Trustee(user, row)
-
-
-def _unusable_trustee(client, user, option):
-    """Explain why a name that is not a recipient cannot be a trustee."""
-    try:
-        groups = client.invoke("Get-Group", {"Identity": user}, ("Name", "RecipientTypeDetails")).value
-    except NotFoundError:
-        groups = []
-    except AmbiguousIdentityError:
-        return InvalidInputError("%s '%s' matches several groups; use the group's GUID" % (option, user))
-    if groups:
-        return InvalidInputError(
-            "%s '%s' is a security group that is not mail-enabled (%s). Exchange accepts such a group as trustee "
-            "but the access does not work; mail-enable it or use a mail-enabled security group."
-            % (option, user, groups[0].get("RecipientTypeDetails")))
-    try:
-        users = client.invoke("Get-User", {"Identity": user}, ("Name", "RecipientTypeDetails")).value
-    except (NotFoundError, AmbiguousIdentityError):
-        users = []
-    if users:
-        return InvalidInputError("%s '%s' exists but has no Exchange recipient (no mailbox, not a mail user); "
-                                 "license it for Exchange Online first" % (option, user))
-    return InvalidInputError("%s '%s' was not found: the trustee must be %s" % (option, user, TRUSTEE_FORMS))
-
-
-class MailboxState:
-    """One target mailbox: the trustee's ACEs on it, or why it could not be read."""
-
-    __slots__ = ("identity", "group_mailbox", "primary_smtp_address", "aces", "problem", "missing", "error")
-
-    def __init__(self, identity):
-        self.identity = identity
-        self.group_mailbox = False
-        self.primary_smtp_address = None
-        self.aces = None
-        self.problem = None  # why the identity cannot be used (unknown, ambiguous, not a mailbox)
-        self.missing = False  # the identity does not exist: the task's `missing` option decides
-        self.error = None  # the read failed (after retries)
-
-    def rights(self, deny, inheritance_type=None, inherited=False):
-        """Rights the trustee holds through ACEs of this kind."""
+    def rights(self, deny, inherited=False, inheritance_type=None):
+        """Rights the trustee holds through entries of this kind."""
         names = set()
-        for ace in self.aces or []:
+        for ace in self.aces:
             if ace["is_inherited"] != inherited or ace["deny"] != deny:
                 continue
             if inheritance_type and ace["inheritance_type"] and ace["inheritance_type"] != inheritance_type:
@@ -183,132 +87,201 @@ class MailboxState:
         return names
 
 
-def read_mailboxes(pipeline, trustee, identities):
-    """Read the trustee's ACEs on every mailbox; group mailboxes are found and read with -GroupMailbox."""
-    states = [MailboxState(identity) for identity in identities]
-    results = pipeline.run([_read_command(state, trustee) for state in states], keep=permission_entries)
-    not_found = []
-    for state, result in zip(states, results):
-        if isinstance(result, NotFoundError):
-            not_found.append(state)
-        else:
-            _take_read(state, result)
-    if not_found:
-        group_mailboxes = _classify(pipeline, not_found)
-        reads = pipeline.run([_read_command(s, trustee) for s in group_mailboxes], keep=permission_entries)
-        for state, result in zip(group_mailboxes, reads):
-            _take_read(state, result)
-    return states
+class MailboxPermission(Delegation):
+    """Grant or revoke one trustee's mailbox rights (allow or deny) on a mailbox."""
 
-
-def _read_command(state, trustee):
-    parameters = {"Identity": state.identity, "User": trustee.identity}
-    if state.group_mailbox:
-        parameters["GroupMailbox"] = True
-    return Command("Get-MailboxPermission", parameters)
-
-
-def _take_read(state, result):
-    """Record a read: its entries (see permission_entries), or why the mailbox cannot be read."""
-    if isinstance(result, NotFoundError):
-        state.problem = "mailbox '%s' was not found" % state.identity
-        state.missing = True
-    elif isinstance(result, AmbiguousIdentityError):
-        state.problem = "'%s' matches several mailboxes; use its primary SMTP address or GUID" % state.identity
-    elif isinstance(result, ExchangeError):
-        state.error = result
-    else:
-        state.aces = result
-
-
-def _classify(pipeline, states):
-    """Tell group mailboxes, other recipients and unknown names apart; return the group mailboxes."""
-    group_mailboxes = []
-    found = classify_missing(pipeline, [state.identity for state in states])
-    for state in states:
-        info = found[state.identity]
-        if isinstance(info, ExchangeError):
-            _take_read(state, info)
-            continue
-        kind = info.get("RecipientTypeDetails")
-        state.primary_smtp_address = info.get("PrimarySmtpAddress")
-        if kind == GROUP_MAILBOX:
-            state.group_mailbox = True
-            group_mailboxes.append(state)
-        elif kind in MAILBOX_TYPES:
-            state.problem = "mailbox '%s' (%s) cannot be read: Get-MailboxPermission does not find it" % (
-                state.identity, kind)
-        else:
-            state.problem = "'%s' is a %s, not a mailbox" % (state.identity, kind or "recipient without mailbox")
-    return group_mailboxes
-
-
-class Change:
-    """What to do on one mailbox."""
-
-    __slots__ = ("state", "before", "after", "add", "remove", "inherited")
-
-    def __init__(self, state, before, after, add=None, remove=None, inherited=None):
-        self.state = state
-        self.before = before
-        self.after = after
-        self.add = add or []
-        self.remove = remove or []
-        self.inherited = inherited or []
-
-    @property
-    def action(self):
-        if self.add:
-            return "added"
-        if self.remove:
-            return "removed"
-        return "unchanged"
-
-
-class PermissionRequest:
-    """The desired state of one trustee's rights, as the task states it."""
-
-    def __init__(self, trustee, access_rights, inheritance_type="All", automapping=None, deny=False, state="present"):
+    def __init__(self, trustee, access_rights, inheritance_type=DEFAULT_INHERITANCE, automapping=None, deny=False,
+                 state="present", acl_limit="fail"):
         self.trustee = trustee
         self.access_rights = sort_rights(access_rights)
         self.inheritance_type = inheritance_type
         self.automapping = automapping
         self.deny = deny
         self.state = state
+        self.acl_limit = acl_limit
+        self.filtered = trustee.sid is None  # without the SID, Exchange matches the trustee (-User)
 
-    def plan(self, mailbox):
-        before = sort_rights(mailbox.rights(self.deny))
+    # ---- reading ---------------------------------------------------------------------------------
+
+    def read_command(self, target):
+        parameters = {"Identity": target.identity}
+        if self.filtered:
+            parameters["User"] = self.trustee.identity
+        if target.group_mailbox:
+            parameters["GroupMailbox"] = True
+        return Command("Get-MailboxPermission", parameters)
+
+    def keep(self, result):
+        name = None
+        aces = []
+        explicit = set()
+        sid = self.trustee.sid
+        for row in result.value:
+            name = name or row.get("Identity")
+            entry = permission_entry(row)
+            if not entry["is_inherited"]:
+                explicit.add((entry["user_sid"] or entry["user"], entry["deny"], entry["inheritance_type"],
+                              tuple(entry["access_rights"])))
+            if self.filtered or (entry["user_sid"] and entry["user_sid"].upper() == sid):
+                aces.append(entry)
+        return AclRead(name, aces, None if self.filtered else len(explicit))
+
+    def mailbox_key(self, read):
+        return read.name.lower() if read.name else None
+
+    # ---- planning --------------------------------------------------------------------------------
+
+    def plan(self, target):
+        read = target.read
+        before = sort_rights(read.rights(self.deny))
         if self.state == "present":
-            held = mailbox.rights(self.deny, self.inheritance_type)
-            add = [right for right in self.access_rights if right not in held]
-            return Change(mailbox, before, sort_rights(set(before) | set(add)), add=add)
+            return self._plan_grant(target, read, before)
         removals = []
-        for ace in mailbox.aces or []:
+        for ace in read.aces:
             if ace["is_inherited"] or ace["deny"] != self.deny:
                 continue
             rights = [right for right in ace["access_rights"] if right in self.access_rights]
             if rights:
                 removals.append((rights, ace["inheritance_type"]))
-        inherited = sorted(mailbox.rights(self.deny, inherited=True) & set(self.access_rights))
         after = sort_rights(set(before) - set(self.access_rights))
-        return Change(mailbox, before, after, remove=removals, inherited=inherited)
+        commands = [self._remove(target, rights, inheritance) for rights, inheritance in removals]
+        return Change(target, before, after, "removed" if commands else "unchanged", commands)
 
-    def write_commands(self, change):
-        """The cmdlets that carry out one change: one Add, or one Remove per ACE."""
-        base = {"Identity": change.state.identity, "User": self.trustee.identity}
+    def _plan_grant(self, target, read, before):
+        held = read.rights(self.deny, inheritance_type=self.inheritance_type)
+        add = [right for right in self.access_rights if right not in held]
+        if not add:
+            return Change(target, before, before, "unchanged")
+        after = sort_rights(set(before) | set(add))
+        change = Change(target, before, after, "added", [self._add(target, add)])
+        if self.acl_limit != "fail" and self._at_limit(read):
+            change.action = "skipped"
+            change.error = self._limit_message(target, read)
+            change.data = "acl_limit"
+        return change
+
+    def _at_limit(self, read):
+        """Whether Exchange will refuse a new entry: the list is full and no entry of this kind can take the rights."""
+        if read.explicit is None or read.explicit < ACL_LIMIT:
+            return False
+        return not any(not ace["is_inherited"] and ace["deny"] == self.deny and
+                       ace["inheritance_type"] in (None, self.inheritance_type) for ace in read.aces)
+
+    def _limit_message(self, target, read):
+        return ("mailbox '%s' holds %d explicit access control entries, the limit is %d: Exchange refuses a new entry "
+                "for %s. Remove stale entries (for example orphaned S-1-5-21-... trustees: user=<SID>, "
+                "state=absent)" % (target.identity, read.explicit, ACL_LIMIT, self.trustee.name))
+
+    def refuse(self, changes):
+        if self.acl_limit != "stop":
+            return None
+        full = [change for change in changes if change.data == "acl_limit"]
+        if not full:
+            return None
+        return ("%d mailboxes are at the limit of %d access control entries and acl_limit is stop: %s. Remove stale "
+                "entries from them (for example orphaned S-1-5-21-... trustees), leave them out of identity, or use "
+                "acl_limit=skip" % (len(full), ACL_LIMIT, ", ".join(c.target.identity for c in full[:20])))
+
+    def _base(self, target):
+        parameters = {"Identity": target.identity, "User": self.trustee.identity}
         if self.deny:
-            base["Deny"] = True
-        if change.state.group_mailbox:
-            base["GroupMailbox"] = True
-        if change.add:
-            parameters = dict(base, AccessRights=change.add, InheritanceType=self.inheritance_type)
-            if self.automapping is not None and "FullAccess" in change.add:
-                parameters["AutoMapping"] = self.automapping
-            return [Command("Add-MailboxPermission", parameters)]
+            parameters["Deny"] = True
+        if target.group_mailbox:
+            parameters["GroupMailbox"] = True
+        return parameters
+
+    def _add(self, target, rights):
+        parameters = dict(self._base(target), AccessRights=rights, InheritanceType=self.inheritance_type)
+        if self.automapping is not None and "FullAccess" in rights:
+            parameters["AutoMapping"] = self.automapping
+        return Command("Add-MailboxPermission", parameters)
+
+    def _remove(self, target, rights, inheritance_type=None):
+        parameters = dict(self._base(target), AccessRights=rights, Confirm=False)
+        if inheritance_type:
+            parameters["InheritanceType"] = inheritance_type
+        return Command("Remove-MailboxPermission", parameters)
+
+    def warnings(self, change):
+        read = change.target.read
+        notes = []
+        inherited = sorted(read.rights(self.deny, inherited=True) & set(self.access_rights))
+        if inherited and self.state == "absent":
+            notes.append("%s holds %s on mailbox '%s' by inheritance; inherited rights cannot be removed on the mailbox"
+                         % (self.trustee.name, ", ".join(inherited), change.target.identity))
+        if self.state == "present" and not self.deny:
+            denied = sorted((read.rights(True) | read.rights(True, inherited=True)) & set(self.access_rights))
+            if denied:
+                notes.append("%s holds a Deny entry for %s on mailbox '%s': Deny overrides the allow this task grants, "
+                             "so the access will not work until the Deny is removed (deny=true, state=absent)" % (
+                                 self.trustee.name, ", ".join(denied), change.target.identity))
+            if self.trustee.object_name and read.name and read.name.lower() == self.trustee.object_name.lower():
+                notes.append("mailbox '%s' is the trustee's own mailbox: %s has full access to it already; the entry "
+                             "granted there changes nothing" % (change.target.identity, self.trustee.name))
+        return notes
+
+    # ---- confirming --------------------------------------------------------------------------------
+
+    def suspicious(self, warnings):
+        return any(marker in warning.lower() for warning in warnings for marker in NOTHING_DONE)
+
+    def holds(self, change, read):
+        if self.state == "present":
+            return set(self.access_rights) <= read.rights(self.deny, inheritance_type=self.inheritance_type)
+        return not read.rights(self.deny) & set(self.access_rights)
+
+    def confirmed(self, change, read, retried):
+        if retried or not self.suspicious(change.warnings):
+            return change.action
+        return "unchanged"  # the service said so: already there, or already gone (since the read)
+
+    def retry_commands(self, change, read):
+        """A Remove answered "the ACE doesn't exist" while the entry is still there: the entry has another
+        InheritanceType than the one sent (live rows do not show it). Try the others."""
+        if self.state != "absent":
+            return []
         commands = []
-        for rights, inheritance_type in change.remove:
-            parameters = dict(base, AccessRights=rights, Confirm=False)
-            if inheritance_type:
-                parameters["InheritanceType"] = inheritance_type
-            commands.append(Command("Remove-MailboxPermission", parameters))
+        for ace in read.aces:
+            if ace["is_inherited"] or ace["deny"] != self.deny:
+                continue
+            rights = [right for right in ace["access_rights"] if right in self.access_rights]
+            if not rights:
+                continue
+            tried = ace["inheritance_type"] or DEFAULT_INHERITANCE
+            for inheritance in INHERITANCE_TYPES:
+                if inheritance != tried:
+                    commands.append(self._remove(change.target, rights, inheritance))
         return commands
+
+    def still_missing(self, change, read):
+        said = " ".join(change.warnings)
+        if self.state == "absent":
+            held = sort_rights(read.rights(self.deny) & set(self.access_rights))
+            return ("Remove-MailboxPermission was answered without error%s, but %s still holds %s on '%s' after a "
+                    "Remove with every InheritanceType (%s). Remove the entry in the Exchange admin center or with "
+                    "Remove-MailboxPermission, then rerun the task" % (
+                        " (the service said: %s)" % said if said else "", self.trustee.name, ", ".join(held),
+                        change.target.identity, ", ".join(INHERITANCE_TYPES)))
+        return ("Add-MailboxPermission was answered without error%s, but reading '%s' afterwards does not show %s for "
+                "%s. Rerun the task; if it persists, check the mailbox in the Exchange admin center" % (
+                    " (the service said: %s)" % said if said else "", change.target.identity,
+                    ", ".join(self.access_rights), self.trustee.name))
+
+    def after_write_error(self, change, error):
+        if isinstance(error, AclLimitError) and self.acl_limit == "skip":
+            return "skipped"
+        return "failed"
+
+    # ---- what the result and the journal say --------------------------------------------------------
+
+    def journal_fields(self):
+        fields = {"trustee": self.trustee.name}
+        if self.trustee.guid:
+            fields["trustee_guid"] = self.trustee.guid
+        return fields
+
+    def result_fields(self):
+        return {"trustee": self.trustee.to_dict()}
+
+    def diff_key(self):
+        return self.trustee.name
