@@ -387,7 +387,10 @@ class BulkRun:
                     retry_owners.extend([change] * len(more))
                     continue
                 change.action = "failed"
-                change.error = self.delegation.still_missing(change, read)
+                if change.error:  # the write's own error (a connection lost after sending): the read settles it
+                    change.error = "%s; reading the mailbox afterwards does not show the change" % change.error
+                else:
+                    change.error = self.delegation.still_missing(change, read)
             pending = []
             if retry:
                 results = self._run(retry)

@@ -151,4 +151,3 @@ def _unusable_trustee(client, user, option):
         return InvalidInputError("%s '%s' exists but has no Exchange recipient (no mailbox, not a mail user); "
                                  "license it for Exchange Online first" % (option, user))
     return InvalidInputError("%s '%s' was not found: the trustee must be %s" % (option, user, TRUSTEE_FORMS))
-

@@ -56,10 +56,10 @@ options:
     aliases: [trustee]
   access_rights:
     description:
-      - The rights, like C(-AccessRights): V(ChangeOwner), V(ChangePermission), V(DeleteItem), V(ExternalAccount),
+      - The rights, like C(-AccessRights), among V(ChangeOwner), V(ChangePermission), V(DeleteItem), V(ExternalAccount),
         V(FullAccess), V(ReadPermission).
       - Written as in PowerShell, in any letter case and also several in one string (V(fullaccess),
-        V("FullAccess, ReadPermission")); a name that is not a right fails the task, naming it.
+        V(FullAccess, ReadPermission)); a name that is not a right fails the task, naming it.
       - With O(state=present) these rights are added where missing; rights the trustee holds beyond them are kept.
       - With O(state=absent) these rights are removed where the trustee holds them explicitly.
     type: list
