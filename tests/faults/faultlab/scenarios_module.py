@@ -13,6 +13,7 @@ import email.utils
 import json
 import os
 import random
+import signal
 import subprocess
 import time
 
@@ -415,6 +416,37 @@ def sigkill_revoke(lab, trial):
     trial.expect(run.rc == 0, "the revoke rerun failed: %s" % run.describe())
     check_revoked(trial, granted, final, scope, sid)
     check_journal(trial, journal, scope, set(a.lower() for a in scope), state="absent")
+
+
+@scenario("controller-sigkill", "SIGKILL of ansible-playbook alone: the module stops writing within seconds, rerun",
+          fast=1, long_runs=5)
+def controller_sigkill(lab, trial):
+    """Kill only the ansible-playbook process (its worker and the module live on, as after a crash of the
+    controller) once the grant has written a few mailboxes. The module must notice and stop dispatching within a
+    few seconds, instead of writing for minutes that nobody can stop; the rerun finishes the job."""
+    size = trial.size(800, 3000)
+    scope, start = prepare(lab, trial, size, latency_ms=50, concurrency_limit=4)
+    sid = lab.delegate_sid
+    journal = lab.workdir + "/journal-controller-%d.jsonl" % trial.index
+    process, _result_dir, _started = lab.start(GRANT, grant_vars(lab, scope, journal))
+    killed = []
+    lab.hook.after("Add-MailboxPermission", 20 + trial.index * 7,
+                   lambda: killed.append((os.kill(process.pid, signal.SIGKILL), time.monotonic(),
+                                          executed(lab, "Add-MailboxPermission"))))
+    process.communicate(timeout=300)
+    lab.hook.clear()
+    trial.expect(bool(killed), "the grant finished before the kill point")
+    quiet = lab.traffic.wait_until_quiet()
+    stopped_at = time.monotonic()
+    writes_after = executed(lab, "Add-MailboxPermission") - (killed[0][2] if killed else 0)
+    trial.expect(quiet, "the module kept sending after its controller was killed")
+    trial.note("killed after %s writes; %d more writes, quiet %.1f s after the kill" % (
+        killed[0][2] if killed else "?", writes_after, stopped_at - killed[0][1] if killed else 0))
+    trial.expect(writes_after < size // 4, "the module went on writing after its controller was killed: %d writes"
+                 % writes_after)
+    final = rerun_until_done(lab, trial, scope, lab.snapshot(), journal=journal)
+    check_granted(trial, start, final, scope, sid)
+    check_journal(trial, journal, scope, pre_existing(start, scope, sid))
 
 
 @scenario("journal-torn-line", "SIGKILL inside the journal append (torn last line), then rerun", fast=1, long_runs=3)

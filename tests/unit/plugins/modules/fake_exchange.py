@@ -105,6 +105,13 @@ class FakeExchange:
             raise result
         return result
 
+    def execute(self, command, consume=None):
+        """Client.execute: the command's pages (one page here) handed to consume."""
+        result = self.invoke(command.cmdlet, command.parameters, command.select)
+        if consume is None:
+            return result
+        return consume(iter([result]))
+
     def answer(self, cmdlet, parameters):
         """A CommandResult, or the ExchangeError the client would raise."""
         self.calls.append((cmdlet, copy.deepcopy(parameters)))
@@ -128,6 +135,26 @@ class FakeExchange:
         return CommandResult([{"Identity": recipient.name, "Name": recipient.name, "Guid": recipient.guid,
                                "PrimarySmtpAddress": recipient.address, "RecipientTypeDetails": recipient.kind,
                                "ExternalDirectoryObjectId": recipient.guid}])
+
+    def _mailbox_row(self, recipient):
+        return {"Identity": recipient.name, "Name": recipient.name, "DisplayName": recipient.name.title(),
+                "Alias": recipient.alias, "UserPrincipalName": recipient.address,
+                "PrimarySmtpAddress": recipient.address, "RecipientTypeDetails": recipient.kind,
+                "ExternalDirectoryObjectId": recipient.guid, "Guid": recipient.guid}
+
+    def _get_mailbox(self, parameters):
+        if "Identity" in parameters:
+            found = [self.find(parameters["Identity"], mailbox_only=True)]
+            if found[0].kind == "GroupMailbox" and not parameters.get("GroupMailbox"):
+                raise NotFoundError("'%s' couldn't be found" % parameters["Identity"])
+        else:
+            kinds = parameters.get("RecipientTypeDetails")
+            found = [r for r in self.recipients if r.has_mailbox and (not kinds or r.kind in kinds)
+                     and (r.kind == "GroupMailbox") == bool(parameters.get("GroupMailbox"))]
+        size = parameters.get("ResultSize", "Unlimited")
+        if size != "Unlimited":
+            found = found[:size]
+        return CommandResult([self._mailbox_row(r) for r in found])
 
     def _get_user(self, parameters):
         recipient = self.find(parameters["Identity"])
