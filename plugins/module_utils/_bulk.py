@@ -134,8 +134,13 @@ class Delegation:
         return "the write was answered without error, but reading the mailbox afterwards does not show the change%s" % (
             ": the service said: %s" % " ".join(change.warnings) if change.warnings else "")
 
-    def confirmed(self, change, read, retried):
-        """The change's action once a read confirmed it (e.g. unchanged when it was there already)."""
+    def confirmed(self, change, read, retried):  # pylint: disable=unused-argument
+        """The change's action once a read confirmed it.
+
+        The tenant went from the state read before the writes to the state wanted during this task. An answer
+        such as "already present" does not make it someone else's change: most often it is this task's own
+        write, retried after its first answer was lost (the service had applied it).
+        """
         return change.action
 
     def after_write_error(self, change, error):

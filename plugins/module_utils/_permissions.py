@@ -230,11 +230,6 @@ class MailboxPermission(Delegation):
             return set(self.access_rights) <= read.rights(self.deny, inheritance_type=self.inheritance_type)
         return not read.rights(self.deny) & set(self.access_rights)
 
-    def confirmed(self, change, read, retried):
-        if retried or not self.suspicious(change.warnings):
-            return change.action
-        return "unchanged"  # the service said so: already there, or already gone (since the read)
-
     def retry_commands(self, change, read):
         """A Remove answered "the ACE doesn't exist" while the entry is still there: the entry has another
         InheritanceType than the one sent (live rows do not show it). Try the others."""

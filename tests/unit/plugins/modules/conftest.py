@@ -10,8 +10,6 @@ import sys
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.common import warnings as warnings_module
-from ansible.module_utils.common.warnings import get_warning_messages
 
 from ansible_collections.m365.exchange.plugins.module_utils import _module
 
@@ -51,14 +49,6 @@ def module_args(args):
         basic._ANSIBLE_ARGS = previous  # pylint: disable=protected-access
 
 
-def _forget_warnings():
-    """Warnings are kept process-wide by ansible-core: start every module run without the last one's."""
-    for name in ("_global_warnings", "_global_deprecations"):
-        value = getattr(warnings_module, name, None)
-        if value is not None:
-            value.clear()
-
-
 @pytest.fixture
 def exchange():
     return FakeExchange()
@@ -68,22 +58,28 @@ def exchange():
 def run_module(exchange, monkeypatch):
     """run_module(module, watch=None, **args) -> (result dict, failed bool)."""
 
+    warnings = []
+
+    def warn(self, warning):  # pylint: disable=unused-argument
+        warnings.append(warning)
+
     def exit_json(self, **result):  # pylint: disable=unused-argument
-        result["warnings"] = list(get_warning_messages())
+        result["warnings"] = list(warnings)
         raise Exit(result, False)
 
     def fail_json(self, msg, **result):  # pylint: disable=unused-argument
         result["msg"] = msg
-        result["warnings"] = list(get_warning_messages())
+        result["warnings"] = list(warnings)
         raise Exit(result, True)
 
     def run(module, watch=None, check_mode=False, diff=False, **args):
         watch = watch or FakeWatch()
-        _forget_warnings()
+        del warnings[:]
         monkeypatch.setattr(_module.ExchangeModule, "client", property(lambda self: exchange))
         monkeypatch.setattr(_module.ExchangeModule, "pipeline",
                             lambda self, stop_on_error=False: FakePipeline(exchange, stop_on_error, watch))
         monkeypatch.setattr(_module.ExchangeModule, "controller_watch", lambda self: watch)
+        monkeypatch.setattr(basic.AnsibleModule, "warn", warn)
         monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
         monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
         arguments = dict(CONNECTION, **args)

@@ -110,16 +110,17 @@ def test_revoke_never_claims_a_removal_the_tenant_does_not_show(tenant, run_modu
     assert tenant.rights(tenant.ceo, tenant.admin) == {"FullAccess"}
 
 
-def test_already_present_when_the_write_arrives_is_unchanged(tenant, run_module):
-    def grant_by_hand_meanwhile(cmdlet, parameters):
+def test_already_present_is_added_when_the_tenant_holds_it(tenant, run_module):
+    # the first Add was applied but its answer lost; the retry hears "already present": the task added it
+    def applied_before_the_retry(cmdlet, parameters):
         if cmdlet == "Add-MailboxPermission":
             tenant.on_call = None
             tenant.grant(tenant.ceo, tenant.admin)
-    tenant.on_call = grant_by_hand_meanwhile
+    tenant.on_call = applied_before_the_retry
     result, failed = grant(run_module, "ceo@contoso.com")
-    assert not failed
-    assert by_identity(result)["ceo@contoso.com"]["action"] == "unchanged"
-    assert not result["changed"]
+    assert not failed and result["changed"]
+    assert by_identity(result)["ceo@contoso.com"]["action"] == "added"
+    assert [cmdlet for cmdlet, _p in tenant.calls].count("Get-MailboxPermission") == 2  # confirmed by a read
 
 
 def test_a_lost_answer_of_a_write_the_service_ran_is_settled_by_a_read(tenant, run_module):
