@@ -52,8 +52,8 @@ def test_folder_permission_endpoint(api):
     for cmdlet, params in (("Set-MailboxFolderPermission", {"AccessRights": "Editor",
                                                             "SharingPermissionFlags": "Delegate"}),
                            ("Remove-MailboxFolderPermission", {"Confirm": False})):
-        response = _call(api, "MailboxFolderPermission", cmdlet, dict({"Identity": identity, "User": "archive.admin"},
-                                                                       **params))
+        params = dict({"Identity": identity, "User": "archive.admin"}, **params)
+        response = _call(api, "MailboxFolderPermission", cmdlet, params)
         assert response.status_code == 200, response.text
     rows = _call(api, "MailboxFolderPermission", "Get-MailboxFolderPermission", {"Identity": identity}).json()["value"]
     assert [r["User"] for r in rows] == ["Default", "Anonymous", "José Núñez"]

@@ -144,8 +144,8 @@ def test_full_list_replaces_and_empty_clears(api):
 
 @pytest.mark.parametrize("delegate", ["Finance", "Project Phoenix", "Legacy Admins", "user.only", "nobody"])
 def test_send_on_behalf_refuses_what_is_not_a_mailbox_mail_user_or_mail_security_group(api, delegate):
-    response = api.invoke("Set-Mailbox", {"Identity": "ceo", "GrantSendOnBehalfTo": {"@odata.type": HASHTABLE,
-                                                                                      "add": delegate}})
+    edit = {"@odata.type": HASHTABLE, "add": delegate}
+    response = api.invoke("Set-Mailbox", {"Identity": "ceo", "GrantSendOnBehalfTo": edit})
     assert response.status_code == 404
     assert response.json()["error"]["details"][0]["message"] == (
         "Ex94914C|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|Couldn't find object "

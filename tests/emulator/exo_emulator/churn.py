@@ -258,7 +258,7 @@ OPERATIONS = {
         tenant, body["kind"], body["identity"], body["user"], body.get("access_rights"), body.get("deny", False),
         body.get("inheritance_type", "All"), body.get("automapping", True), body.get("folder"),
         body.get("sharing_permission_flags")),
-    "organization-config": lambda tenant, body: set_organization_config(tenant, body),
+    "organization-config": set_organization_config,
 }
 
 

@@ -203,4 +203,3 @@ def cmdlets():
 
 
 CMDLETS.update((c.name.lower(), c) for c in cmdlets())
-

@@ -400,10 +400,9 @@ def remove_mailbox_folder_permission(inv):
     require(parameters, "User")
     principal, display = resolve_principal(tenant, parameters["User"])
     if principal in SPECIAL:
-        raise task_error("The %s user can't be removed from the permission entries of '%s'. Use "
-                         "Set-MailboxFolderPermission to change its access rights." % (principal,
-                                                                                        folder.identity(mailbox)),
-                         "Microsoft.Exchange.Management.StoreTasks.CannotRemoveSpecialUserException")
+        text = ("The %s user can't be removed from the permission entries of '%s'. Use Set-MailboxFolderPermission "
+                "to change its access rights." % (principal, folder.identity(mailbox)))
+        raise task_error(text, "Microsoft.Exchange.Management.StoreTasks.CannotRemoveSpecialUserException")
     current = list(entries(mailbox, folder))
     kept = [e for e in current if e[0] != principal]
     if len(kept) == len(current):

@@ -32,8 +32,8 @@ APPLICATION_ROLES = (
     ("Application Contacts.Read", "MS Graph", ("Contacts.Read",)),
     ("Application Contacts.ReadWrite", "MS Graph", ("Contacts.ReadWrite",)),
     ("Application Mail Full Access", "MS Graph", ("Mail.ReadWrite", "Mail.Send")),
-    ("Application Exchange Full Access", "MS Graph", ("Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite",
-                                                       "Calendars.ReadWrite", "Contacts.ReadWrite")),
+    ("Application Exchange Full Access", "MS Graph",
+     ("Mail.ReadWrite", "Mail.Send", "MailboxSettings.ReadWrite", "Calendars.ReadWrite", "Contacts.ReadWrite")),
     ("Application EWS.AccessAsApp", "EWS", ("EWS.AccessAsApp",)),
     ("Application MailboxFolder.Read", "MS Graph", ("MailboxFolder.Read.All",)),
     ("Application MailboxFolder.ReadWrite", "MS Graph", ("MailboxFolder.ReadWrite.All",)),
@@ -182,22 +182,22 @@ def new_service_principal(inv):
     object_id = _guid_value("ObjectId", parameters.get("ObjectId", parameters.get("ServiceId")))
     for sp in tenant.service_principals:
         if app_id == sp["app_id"] or object_id == sp["object_id"]:
-            raise _already_exists("A service principal with AppId %s or ObjectId %s already exists." % (app_id,
-                                                                                                      object_id))
+            raise _already_exists("A service principal with AppId %s or ObjectId %s already exists."
+                                  % (app_id, object_id))
     sp = {"app_id": app_id, "object_id": object_id, "display_name": parameters.get("DisplayName", ""),
           "exchange_object_id": record_guid(tenant, "sp", object_id)}
     tenant.service_principals = tenant.service_principals + [sp]
     warnings = []
     if "ServiceId" in parameters:
         warnings.append("The ServiceId parameter is being deprecated. Please use the ObjectId parameter instead.")
-    return Result([sp], lambda item, select: service_principal_row(item, select), warnings=warnings)
+    return Result([sp], service_principal_row, warnings=warnings)
 
 
 def get_service_principal(inv):
     tenant, parameters = inv.tenant, inv.params
     items = [find_service_principal(tenant, parameters["Identity"])] if "Identity" in parameters \
         else list(tenant.service_principals)
-    return Result(items, lambda item, select: service_principal_row(item, select))
+    return Result(items, service_principal_row)
 
 
 def set_service_principal(inv):
@@ -235,7 +235,7 @@ def new_management_scope(inv):
              "filter": parameters["RecipientRestrictionFilter"], "recipient_root": parameters.get("RecipientRoot", ""),
              "exclusive": bool(parameters.get("Exclusive"))}
     tenant.management_scopes = tenant.management_scopes + [scope]
-    return Result([scope], lambda item, select: scope_row(item, select))
+    return Result([scope], scope_row)
 
 
 def get_management_scope(inv):
@@ -243,7 +243,7 @@ def get_management_scope(inv):
     items = [find_scope(tenant, parameters["Identity"])] if "Identity" in parameters else list(tenant.management_scopes)
     if parameters.get("Exclusive"):
         items = [s for s in items if s.get("exclusive")]
-    return Result(items, lambda item, select: scope_row(item, select))
+    return Result(items, scope_row)
 
 
 def set_management_scope(inv):
