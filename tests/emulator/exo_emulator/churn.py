@@ -210,7 +210,7 @@ def delegations(tenant, identity):
               "send_as": [{"trustee": tenant.trustee_display(sid), "trustee_sid": sid} for sid in send_as_sids(rec)],
               "send_on_behalf": [], "folders": []}
     for guid in rec.send_on_behalf or ():
-        found = [r for r in tenant.lookup(guid) if r.guid == guid]
+        found = [r for r in tenant.lookup(guid) if r.guid.lower() == guid.lower()]
         if found:
             result["send_on_behalf"].append({"name": found[0].name, "guid": guid,
                                              "display_name": found[0].display_name, "active": found[0].is_active})

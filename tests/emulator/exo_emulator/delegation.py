@@ -151,7 +151,7 @@ WITH_DISPLAY_NAMES = "GrantSendOnBehalfToWithDisplayNames"
 def _display_names(tenant, rec):
     names = []
     for guid in rec.send_on_behalf or ():
-        found = [r for r in tenant.resolve(guid, lambda r: r.is_active) if r.guid == guid]
+        found = [r for r in tenant.resolve(guid, lambda r: r.is_active) if r.guid.lower() == guid.lower()]
         if found:
             names.append(found[0].display_name or found[0].name)
     return names

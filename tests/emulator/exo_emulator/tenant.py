@@ -394,7 +394,8 @@ class Tenant:
             return []
         names = []
         for guid in rec.send_on_behalf:
-            found = [r for r in _as_list(self.index.get(guid)) if r.guid == guid and r.is_active]
+            key = guid.lower()
+            found = [r for r in _as_list(self.index.get(key)) if r.guid.lower() == key and r.is_active]
             if found:
                 names.append(found[0].name)
         return names
