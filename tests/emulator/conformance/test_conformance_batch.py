@@ -76,7 +76,7 @@ def test_without_continue_on_error_later_requests_are_not_run(api):
 
 
 def test_nul_403_sub_response(api):
-    responses = api.batch([sub_request(1, "Set-Mailbox", {"Identity": "ceo"})]).json()["responses"]
+    responses = api.batch([sub_request(1, "Set-CASMailbox", {"Identity": "ceo"})]).json()["responses"]
     assert responses[0]["status"] == 403
     body = responses[0]["body"]
     assert base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)) == b"\x00" * 4096

@@ -56,7 +56,7 @@ def _exercise(process, connection, started):
                     "client_id", "client_secret", "certificate_path", "certificate_pfx_path", "certificate_password",
                     "tenants", "apps"):
             assert key in conn, key
-        assert set(conn["apps"]) == {"no_app_role", "no_exchange_role", "expired_certificate"}
+        assert set(conn["apps"]) == {"no_app_role", "no_exchange_role", "expired_certificate", "admin_api_only"}
         http = session_for(conn["ca_path"])
         token = http.post("%s/%s/oauth2/v2.0/token" % (conn["authority_url"], conn["tenant"]),
                           data={"grant_type": "client_credentials", "client_id": conn["client_id"],

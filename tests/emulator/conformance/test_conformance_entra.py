@@ -50,7 +50,7 @@ def test_secret_token_claims(api):
     assert claims["aud"] == "https://outlook.office365.com"
     assert claims["tid"] == api.conn["tenant_id"]
     assert claims["appid"] == api.conn["client_id"]
-    assert claims["roles"] == ["Exchange.ManageAsApp"]
+    assert claims["roles"] == ["Exchange.ManageAsApp", "Exchange.ManageAsAppV2"]
     assert claims["exp"] - claims["iat"] == 3599
     assert api.server.counters()["tokens_issued"] == 1
 

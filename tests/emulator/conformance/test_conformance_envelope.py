@@ -126,7 +126,7 @@ def test_empty_or_null_identity_is_rejected(api):
 
 
 def test_unknown_cmdlet_is_403_nul_body(api):
-    response = api.invoke("Set-Mailbox", {"Identity": "ceo"})
+    response = api.invoke("Set-CASMailbox", {"Identity": "ceo"})
     assert response.status_code == 403
     assert len(response.content) == 4096 and set(response.content) == {0}
 

@@ -425,3 +425,8 @@ CMDLETS = {c.name.lower(): c for c in (
                                             _p("Confirm", _SWITCH), _p("BypassMasterAccountSid", _SWITCH)),
            remove_mailbox_permission, write=True),
 )}
+
+
+# Cmdlets kept in their own modules (SendAs/SendOnBehalf, folder permissions, RBAC for Applications); each
+# registers itself into CMDLETS when it has loaded, whichever module was imported first.
+from . import delegation, folders, rbac  # noqa: E402,F401  pylint: disable=wrong-import-position,cyclic-import,unused-import

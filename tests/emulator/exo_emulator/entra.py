@@ -16,6 +16,7 @@ from .tenant import CLOUDS, EXO_RESOURCE_APP_ID
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 APP_ROLE = "Exchange.ManageAsApp"
+APP_ROLE_V2 = "Exchange.ManageAsAppV2"
 EXCHANGE_ADMIN_ROLE = "29232cdf-9323-42fd-ade2-1d097af3e4de"
 RESERVED_SCOPES = frozenset(("openid", "profile", "offline_access"))
 PORTAL_HINT = ("Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app "
@@ -242,12 +243,18 @@ class Entra:
                   "aio": uuid.uuid4().hex, "app_displayname": app.display_name, "appid": app.client_id,
                   "appidacr": acr, "idp": issuer, "idtyp": "app", "oid": oid, "rh": "0.emulator.", "sub": oid,
                   "tid": tenant.tenant_id, "uti": uuid.uuid4().hex[:22], "ver": "1.0"}
-        if app.app_role:
-            claims["roles"] = [APP_ROLE]
+        roles = ([APP_ROLE] if app.app_role else []) + ([APP_ROLE_V2] if getattr(app, "app_role_v2", False) else [])
+        if roles:
+            claims["roles"] = roles
         if app.exchange_role:
             claims["wids"] = [EXCHANGE_ADMIN_ROLE]
         token = jwt.encode(claims, self.signing_key, algorithm="RS256", headers={"kid": self.key_id, "x5t": self.key_id})
         return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
+
+    @staticmethod
+    def service_principal_object_id(tenant, app):
+        """The object ID of an app's service principal in the tenant (the ``oid`` of its tokens)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, tenant.tenant_id + app.client_id))
 
     # -- validation for the admin API ---------------------------------------------------
     def validate(self, token):

@@ -3,6 +3,8 @@
 import random
 import uuid
 
+from . import seed as hard_delegations
+
 from .tenant import (DG, FULL_ACCESS, GROUP_MAILBOX, MAIL_USER, MESG, READ_PERMISSION, SELF_SID, USER, USG,
                      Ace, Recipient, Tenant, DEFAULT_ACL)
 
@@ -247,7 +249,9 @@ def generate(n, seed=1, domain="contoso.onmicrosoft.com", tenant_id=None, system
     _ordinary_groups(builder, n, users, mailboxes)
     _ordinary_delegations(builder, users)
     _fix_aliases(tenant, people)
-    return _reindexed(tenant)
+    tenant = _reindexed(tenant)
+    hard_delegations.apply(tenant, people, archive_ops, users)
+    return tenant
 
 
 def _reindexed(tenant):

@@ -129,6 +129,7 @@ def _mailbox_dynamic(tenant, rec):
     }
     for number in range(1, 16):
         values["CustomAttribute%d" % number] = rec.custom_attribute(number)
+    values["GrantSendOnBehalfTo"] = tenant.send_on_behalf_names(rec)  # delegation.py; key keeps its static position
     return values
 
 

@@ -13,7 +13,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import errors
+from . import adminapi_v2, churn, errors
 from .entra import Entra
 from .errors import EntraError, ExchangeError
 from .exchange import ExchangeApi, Reply, dumps
@@ -112,6 +112,7 @@ class EmulatorApp:
         self.request_log = collections.deque(maxlen=10000)
         self.entra = Entra(self)
         self.exchange = ExchangeApi(self)
+        self.admin_api_v2 = adminapi_v2.AdminApiV2(self)
         self.load_tenants()
 
     # -- tenants ---------------------------------------------------------------------------
@@ -165,7 +166,7 @@ class EmulatorApp:
         tenant = self.find_tenant(segment) if segment else None
         self.counters.add("http_requests", tenant.tenant_id if tenant else None)
         req.log["tenant"] = tenant.tenant_id if tenant else segment
-        if endpoint not in ("invoke", "batch"):
+        if endpoint not in ("invoke", "batch", "v2"):
             req.finish_round_trip()
         if endpoint is None:
             return _json_reply(404, {"error": {"code": "NotFound", "message": "The requested resource was not found."}})
@@ -206,6 +207,8 @@ class EmulatorApp:
         return _Early(self._exchange_error(errors.server_error(rule.status)))
 
     def _route(self, endpoint, segment, req):
+        if endpoint == "v2":
+            return self.admin_api_v2.invoke(req, segment, unquote(urlsplit(req.path).path.rstrip("/").rsplit("/", 1)[1]))
         if endpoint == "invoke":
             return self.exchange.invoke(req, segment)
         if endpoint == "batch":
@@ -290,6 +293,7 @@ class EmulatorApp:
             ("POST", "slots"): lambda: self.record_slots(body.get("tenant"), body.get("enabled", True)),
             ("GET", "slots"): lambda: self.slots(query.get("tenant")),
         }
+        handlers.update(churn.admin_handlers(self, query, body))
         if method == "POST" and route.startswith("apps/"):
             return self.update_app(route.split("/", 1)[1], body.pop("tenant", None), **body)
         handler = handlers.get((method, route))
@@ -362,7 +366,7 @@ class EmulatorApp:
         return {"ok": True, "path": os.path.abspath(path), "tenant_id": target.tenant_id}
 
     def update_app(self, client_id, tenant=None, revoke_secret=None, app_role=None, exchange_role=None,
-                   add_secret=None):
+                   add_secret=None, app_role_v2=None):
         candidates = [self.tenant(tenant)] if tenant else self.tenants
         for candidate in candidates:
             app = candidate.apps.get(client_id.lower())
@@ -379,6 +383,8 @@ class EmulatorApp:
                     app.app_role = bool(app_role)
                 if exchange_role is not None:
                     app.exchange_role = bool(exchange_role)
+                if app_role_v2 is not None:
+                    app.app_role_v2 = bool(app_role_v2)
             return dict(app.to_json(), tenant_id=candidate.tenant_id)
         raise AdminError(404, "no app registration with client_id %s" % client_id)
 
@@ -396,13 +402,15 @@ class EmulatorApp:
     def _tenant_record(self, tenant):
         apps = {}
         for app in tenant.apps.values():
-            record = {"client_id": app.client_id, "client_secret": app.secret}
+            record = {"client_id": app.client_id, "client_secret": app.secret,
+                      "service_principal_object_id": self.entra.service_principal_object_id(tenant, app)}
             if app.certificate_objects:
                 record.update(app.certificate_objects[0].describe())
             apps[app.name] = record
         main = tenant.app_by_name("main") or next(iter(tenant.apps.values()))
         record = {"tenant": tenant.domain, "tenant_id": tenant.tenant_id, "domain": tenant.domain,
-                  "environment": tenant.environment, "client_id": main.client_id, "client_secret": main.secret}
+                  "environment": tenant.environment, "client_id": main.client_id, "client_secret": main.secret,
+                  "service_principal_object_id": self.entra.service_principal_object_id(tenant, main)}
         if main.certificate_objects:
             record.update(main.certificate_objects[0].describe())
         record["apps"] = {name: value for name, value in apps.items() if name != main.name}
@@ -426,6 +434,9 @@ def _classify(method, parts):
             if method != "POST":
                 return "method", parts[2]
             return ("invoke" if last == "invokecommand" else "batch"), parts[2]
+    v2 = adminapi_v2.classify(method, parts)
+    if v2 is not None:
+        return v2[:2]
     if len(parts) == 4 and lowered[1:] == ["v2.0", ".well-known", "openid-configuration"]:
         return ("openid" if method == "GET" else "method"), parts[0]
     if len(parts) == 4 and lowered[1:] == ["oauth2", "v2.0", "token"]:
@@ -674,3 +685,37 @@ class EmulatorServer:
 
     def slots(self, tenant=None):
         return self.app.slots(tenant)
+
+    # -- churn and the newer delegations (churn.py; the same operations as POST /_emulator/churn/...) ------------------
+    def rename_mailbox(self, identity, primary_smtp, tenant=None, **changes):
+        """New primary SMTP address (alias/name follow; ``keep_old_address=True`` keeps the old one as a secondary)."""
+        return self._churn("churn/rename", tenant, dict(changes, identity=identity, primary_smtp=primary_smtp))
+
+    def convert_to_mail_user(self, identity, tenant=None):
+        return self._churn("churn/convert-to-mail-user", tenant, {"identity": identity})
+
+    def delete_mailbox(self, identity, tenant=None):
+        return self._churn("churn/delete", tenant, {"identity": identity})
+
+    def recreate_mailbox(self, address, tenant=None, **fields):
+        return self._churn("churn/recreate", tenant, dict(fields, address=address))
+
+    def grant_permission(self, kind, identity, user, tenant=None, **fields):
+        """``kind``: full_access, send_as, send_on_behalf or folder (``folder``, ``access_rights``,
+        ``sharing_permission_flags``); applied as an admin would, outside the API and its counters."""
+        return self._churn("churn/grant", tenant, dict(fields, kind=kind, identity=identity, user=user))
+
+    def set_organization_config(self, tenant=None, **settings):
+        return self._churn("organization-config", tenant, settings)
+
+    def delegations(self, tenant, identity):
+        return self.app.admin_call("GET", "delegations", {"tenant": tenant, "identity": identity} if tenant else
+                                   {"identity": identity}, {})
+
+    def rbac_state(self, tenant=None):
+        return self.app.admin_call("GET", "rbac", {"tenant": tenant} if tenant else {}, {})
+
+    def _churn(self, route, tenant, body):
+        if tenant:
+            body["tenant"] = tenant
+        return self.app.admin_call("POST", route, {}, body)

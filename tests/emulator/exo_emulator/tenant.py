@@ -103,7 +103,9 @@ DEFAULT_ACL = (SELF_ACE,)
 _RECIPIENT_FIELDS = ("rtd", "guid", "exchange_guid", "edoid", "sid", "name", "alias", "display_name", "upn",
                      "primary_smtp", "email_addresses", "first_name", "last_name", "department", "office", "city",
                      "country", "company", "custom", "when_created", "sku_assigned", "hidden", "inactive",
-                     "soft_deleted", "members", "owners", "acl", "automapping")
+                     "soft_deleted", "members", "owners", "acl", "automapping",
+                     # delegation state beyond FullAccess (delegation.py, folders.py); None = the default
+                     "language", "send_as", "send_on_behalf", "folder_acl", "extra_folders")
 
 
 class Recipient:
@@ -142,6 +144,16 @@ class Recipient:
         self.owners = fields.get("owners")
         self.acl = fields.get("acl")
         self.automapping = fields.get("automapping")
+        # Mailbox language ("" = en-US): decides the localized default folder names (folders.py).
+        self.language = fields.get("language", "")
+        # SIDs holding SendAs; None = the default (SELF on user objects, nobody on groups).
+        self.send_as = fields.get("send_as")
+        # GUIDs of the recipients in GrantSendOnBehalfTo (GUIDs survive renames).
+        self.send_on_behalf = fields.get("send_on_behalf")
+        # {folder key: [[principal, rights, flags], ...]} for folders whose permissions differ from the default.
+        self.folder_acl = fields.get("folder_acl")
+        # User-created folders: ["Inbox/Case Files", ...] (parent folder key / name).
+        self.extra_folders = fields.get("extra_folders")
 
     @property
     def recipient_type(self):
@@ -188,6 +200,13 @@ class Recipient:
             data["acl"] = [ace.to_json() for ace in self.acl]
         if self.automapping:
             data["automapping"] = dict(self.automapping)
+        if self.language:
+            data["language"] = self.language
+        for key in ("send_as", "send_on_behalf", "extra_folders"):
+            if getattr(self, key) is not None:
+                data[key] = list(getattr(self, key))
+        if self.folder_acl is not None:
+            data["folder_acl"] = {k: [list(e) for e in v] for k, v in self.folder_acl.items()}
         return data
 
     @classmethod
@@ -205,6 +224,13 @@ class Recipient:
             fields["acl"] = [Ace.from_json(a) for a in data["acl"]]
         if data.get("automapping"):
             fields["automapping"] = dict(data["automapping"])
+        if data.get("language"):
+            fields["language"] = data["language"]
+        for key in ("send_as", "send_on_behalf", "extra_folders"):
+            if data.get(key) is not None:
+                fields[key] = list(data[key])
+        if data.get("folder_acl") is not None:
+            fields["folder_acl"] = {k: [list(e) for e in v] for k, v in data["folder_acl"].items()}
         if fields.get("primary_smtp") and fields["primary_smtp"] == fields.get("upn"):
             fields["primary_smtp"] = fields["upn"]
         rec = cls(data["type"], data["guid"], data["name"], **fields)
@@ -218,10 +244,10 @@ class App:
     """An app registration: secrets, certificates (PKI names) and the two grants the API needs."""
 
     __slots__ = ("name", "client_id", "display_name", "secrets", "certificates", "app_role", "exchange_role",
-                 "certificate_objects")
+                 "certificate_objects", "app_role_v2")
 
     def __init__(self, name, client_id, secrets=(), certificates=(), app_role=True, exchange_role=True,
-                 display_name=None):
+                 display_name=None, app_role_v2=False):
         self.name = name
         self.client_id = client_id
         self.display_name = display_name or "exo-emulator " + name
@@ -230,16 +256,19 @@ class App:
         self.app_role = app_role
         self.exchange_role = exchange_role
         self.certificate_objects = []
+        # Exchange.ManageAsAppV2: the app permission of the documented Admin API (adminapi/v2.0).
+        self.app_role_v2 = app_role_v2
 
     def to_json(self):
         return {"name": self.name, "client_id": self.client_id, "display_name": self.display_name,
                 "secrets": self.secrets, "certificates": self.certificates,
-                "app_role": self.app_role, "exchange_role": self.exchange_role}
+                "app_role": self.app_role, "exchange_role": self.exchange_role, "app_role_v2": self.app_role_v2}
 
     @classmethod
     def from_json(cls, data):
         return cls(data["name"], data["client_id"], data.get("secrets", ()), data.get("certificates", ()),
-                   data.get("app_role", True), data.get("exchange_role", True), data.get("display_name"))
+                   data.get("app_role", True), data.get("exchange_role", True), data.get("display_name"),
+                   data.get("app_role_v2", data["name"] == "main"))
 
     @property
     def secret(self):
@@ -247,16 +276,21 @@ class App:
 
 
 def default_apps(tenant_id):
-    """The four app registrations every tenant has unless its file says otherwise."""
-    specs = (("main", True, True), ("no_app_role", False, True), ("no_exchange_role", True, False),
-             ("expired_certificate", True, True))
+    """The app registrations every tenant has unless its file says otherwise.
+
+    ``admin_api_only`` holds only Exchange.ManageAsAppV2 (the documented Admin API, adminapi/v2.0); ``main``
+    holds both app roles.
+    """
+    specs = (("main", True, True, True), ("no_app_role", False, True, False),
+             ("no_exchange_role", True, False, False), ("expired_certificate", True, True, False),
+             ("admin_api_only", False, True, True))
     apps = []
-    for name, app_role, exchange_role in specs:
+    for name, app_role, exchange_role, app_role_v2 in specs:
         client_id = str(uuid.uuid5(APP_NAMESPACE, tenant_id + ":" + name))
         digest = hashlib.sha256((tenant_id + ":secret:" + name).encode()).hexdigest()
         secret = {"id": str(uuid.uuid5(APP_NAMESPACE, client_id + ":secret")),
                   "value": "emu8Q~" + digest[:34], "expires": None, "revoked": False}
-        apps.append(App(name, client_id, [secret], [name], app_role, exchange_role))
+        apps.append(App(name, client_id, [secret], [name], app_role, exchange_role, app_role_v2=app_role_v2))
     return apps
 
 
@@ -284,6 +318,11 @@ class Tenant:
         self.well_known = dict(WELL_KNOWN)
         for sid, display in self._system_trustees():
             self.well_known[sid] = display
+        # RBAC for Applications (rbac.py): plain records, saved with the tenant.
+        self.service_principals = []
+        self.management_scopes = []
+        self.role_assignments = []
+        self.organization_config = {}
 
     # -- construction ------------------------------------------------------
     def _system_trustees(self):
@@ -331,6 +370,35 @@ class Tenant:
             _add_key(self.display_index, _lower(rec.display_name), rec)
         if rec.sid:
             self.sid_index[rec.sid] = rec
+
+    def unindex(self, rec):
+        """Drop every index key of ``rec`` (before its names or addresses change; churn.py)."""
+        keys = {rec.guid, rec.exchange_guid, rec.edoid, rec.sid, rec.name, rec.alias, rec.upn, rec.primary_smtp}
+        for address in rec.email_addresses or ():
+            keys.add(address.split(":", 1)[1] if ":" in address else address)
+        for key in keys:
+            if key:
+                _remove_key(self.index, _lower(key), rec)
+        if rec.display_name:
+            _remove_key(self.display_index, _lower(rec.display_name), rec)
+        if rec.sid and self.sid_index.get(rec.sid) is rec:
+            del self.sid_index[rec.sid]
+
+    def reindex(self, rec):
+        """Index ``rec`` again after its names or addresses changed."""
+        self._index_recipient(rec)
+
+    def send_on_behalf_names(self, rec):
+        """GrantSendOnBehalfTo as Get-Mailbox shows it: the Name of each delegate that still exists."""
+        if not rec.send_on_behalf:
+            return []
+        names = []
+        for guid in rec.send_on_behalf:
+            key = guid.lower()
+            found = [r for r in _as_list(self.index.get(key)) if r.guid.lower() == key and r.is_active]
+            if found:
+                names.append(found[0].name)
+        return names
 
     def link_groups(self):
         """Turn member/owner GUID lists (from a file) into recipient references."""
@@ -436,6 +504,10 @@ class Tenant:
             "system_aces": self.system_aces_enabled,
             "apps": [app.to_json() for app in self.apps.values()],
             "recipients": [rec.to_json() for rec in self.recipients],
+            "service_principals": [dict(r) for r in self.service_principals],
+            "management_scopes": [dict(r) for r in self.management_scopes],
+            "role_assignments": [dict(r) for r in self.role_assignments],
+            "organization_config": dict(self.organization_config),
         }
 
     @classmethod
@@ -449,6 +521,10 @@ class Tenant:
         for item in data.get("recipients", ()):
             tenant.add(Recipient.from_json(item))
         tenant.link_groups()
+        tenant.service_principals = [dict(r) for r in data.get("service_principals", ())]
+        tenant.management_scopes = [dict(r) for r in data.get("management_scopes", ())]
+        tenant.role_assignments = [dict(r) for r in data.get("role_assignments", ())]
+        tenant.organization_config = dict(data.get("organization_config") or {})
         return tenant
 
     def save(self, path):
@@ -486,6 +562,18 @@ def _add_key(index, key, rec):
             current.append(rec)
     else:
         index[key] = [current, rec]
+
+
+def _remove_key(index, key, rec):
+    current = index.get(key)
+    if current is rec:
+        del index[key]
+    elif isinstance(current, list) and rec in current:
+        current.remove(rec)
+        if len(current) == 1:
+            index[key] = current[0]
+        elif not current:
+            del index[key]
 
 
 def _as_list(value):

@@ -123,7 +123,7 @@ def test_batch_results_follow_pages_of_a_sub_request(emu, client):
     ("Add-MailboxPermission", {"Identity": "full.acl@{domain}", "User": "helpdesk@{domain}",
                                "AccessRights": ["FullAccess"]}, errors.AclLimitError, ["500", "full.acl"]),
     ("Get-Mailbox", {"Filter": "Department -eq"}, errors.InvalidParameterError, ["filter"]),
-    ("Set-Mailbox", {"Identity": "info@{domain}"}, errors.AuthorizationError, ["HTTP 403", "unknown cmdlet"]),
+    ("Set-CASMailbox", {"Identity": "info@{domain}"}, errors.AuthorizationError, ["HTTP 403", "unknown cmdlet"]),
 ])
 def test_service_errors_become_typed_errors(emu, client, cmdlet, parameters, error_class, words):
     parameters = dict((k, v.format(domain=domain(emu)) if isinstance(v, str) else v) for k, v in parameters.items())
