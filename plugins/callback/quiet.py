@@ -10,7 +10,8 @@ name: quiet
 type: stdout
 short_description: One line per step, failures in full
 version_added: 0.1.0
-author: m365.exchange developers
+author:
+  - m365.exchange developers (@m365-exchange)
 description:
   - A stdout callback for playbooks that tell a story in a few lines, such as the collection's demo
     (C(python3 scripts/run.py demo) uses it).

@@ -124,13 +124,13 @@ def argument_spec(module_name):
         raise _SpecCaptured(argument_spec)
 
     module = importlib.import_module("ansible_collections.m365.exchange.plugins.modules." + module_name)
+    spec = None
     with mock.patch.object(basic.AnsibleModule, "__init__", capture):
         try:
             module.main()
         except _SpecCaptured as captured:
             spec = captured.spec
-        else:
-            raise AssertionError("%s.main() built no AnsibleModule" % module_name)
+    assert spec is not None, "%s.main() built no AnsibleModule" % module_name
     names = set(spec)
     for option in spec.values():
         names.update(option.get("aliases") or [])
@@ -181,7 +181,7 @@ def test_links_and_anchors_resolve(path):
     for target in LINK.findall(prose(read(path))):
         if re.match(r"^[a-z]+:", target):
             continue
-        file_part, _, anchor = target.partition("#")
+        file_part, anchor = (target.split("#", 1) + [""])[:2]
         linked = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path
         if not os.path.exists(linked):
             broken.append(target)
