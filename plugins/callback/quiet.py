@@ -34,6 +34,8 @@ requirements:
 notes:
   - Messages of C(ansible.builtin.debug) tasks with a O(ansible.builtin.debug#module:verbosity) above the current
     verbosity are skipped by Ansible and therefore not printed.
+  - Without C(-v) the options that choose which task results are shown (O(display_ok_hosts), O(display_skipped_hosts),
+    O(show_per_host_start)) have no effect; O(show_custom_stats) adds one line of custom stats after the recap.
 seealso:
   - name: The collection's demo
     description: The demo playbook and its quiet output.
@@ -154,6 +156,8 @@ class CallbackModule(DefaultCallbackModule):
             line = "Recap: %s %s" % (host, " ".join("%s=%d" % (label, counts[key]) for label, key in RECAP))
             self._display.display(line, color=self._recap_color(counts), screen_only=True)
             self._display.display(line, log_only=True)
+        if stats.custom and self.get_option("show_custom_stats"):
+            self._display.display("Custom stats: %s" % _text(stats.custom))
 
     @staticmethod
     def _recap_color(counts):
