@@ -54,6 +54,7 @@ COPY_ROOT = BUILD / "sanity"
 COLLECTION_COPY = COPY_ROOT / "ansible_collections" / NAMESPACE / NAME
 DEMO_OUTPUT = REPO / "demo-output"
 DEMO_PLAYBOOK = REPO / "playbooks" / "demo.yml"
+DEMO_CALLBACK = "m365.exchange.quiet"  # plugins/callback/quiet.py: one line per step
 BENCH_SCRIPT = REPO / "tests" / "benchmarks" / "bench.py"
 INTEGRATION_WORK = BUILD / "integration"
 
@@ -73,7 +74,7 @@ SANITY_REQUIRED = ("ansible-doc", "changelog", "compile", "import", "pep8", "pyl
                    "validate-modules", "yamllint")
 
 STAGES = ("units", "sanity", "integration", "lint")
-UNIT_TEST_DIRS = ("tests/unit", "tests/emulator/conformance", "tests/functional", "tests/faults")
+UNIT_TEST_DIRS = ("tests/unit", "tests/emulator/conformance", "tests/functional", "tests/faults", "tests/docs")
 
 # Build output and caches: never copied into the sanity copy (a safety net behind git's ignore rules),
 # never allowed in the collection tarball.
@@ -836,9 +837,11 @@ def run_demo(python: Path, playbook_args: Sequence[str]) -> None:
         with emulator:
             say("Emulator ready: %s (tenant %s)" % (emulator.connection.get("api_url"), emulator.connection.get("tenant")))
             # Implicit localhost runs modules with the venv's python (where msal and requests are);
-            # its "no inventory" warnings are expected here.
+            # its "no inventory" warnings are expected here. One line per step (the collection's quiet
+            # callback) unless ANSIBLE_STDOUT_CALLBACK says otherwise; `demo -v` shows every task.
             env = child_env(dict(emulator.module_env(), ANSIBLE_LOCALHOST_WARNING="false",
-                                 ANSIBLE_INVENTORY_UNPARSED_WARNING="false"))
+                                 ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+                                 ANSIBLE_STDOUT_CALLBACK=os.environ.get("ANSIBLE_STDOUT_CALLBACK") or DEMO_CALLBACK))
             run([tool("ansible-playbook"), relative(DEMO_PLAYBOOK), "-e", "demo_output_dir=%s" % DEMO_OUTPUT,
                  *playbook_args], env=env, log=DEMO_OUTPUT / "ansible-playbook.log")
     except EmulatorError as exc:
