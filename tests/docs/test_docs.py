@@ -106,6 +106,8 @@ def collection_names():
     names.update(os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(REPO, "plugins", "callback", "*.py")))
     for path in glob.glob(os.path.join(REPO, "plugins", "filter", "*.yml")):
         names.add(os.path.splitext(os.path.basename(path))[0])
+    names.update(os.path.splitext(os.path.basename(p))[0]
+                 for p in glob.glob(os.path.join(REPO, "plugins", "doc_fragments", "*.py")))
     names.discard("__init__")
     return names
 
