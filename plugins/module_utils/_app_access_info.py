@@ -137,16 +137,24 @@ def report(module, principal, roles, mailboxes, results):
                   mailboxes=[m for m in entries if _listed(m, listed)])
     problems = []
     if missing and module.params["missing"] == "fail":
-        problems.append("%d mailboxes were not found: %s. Each identity must be %s; missing=warn or missing=ignore "
-                        "leaves them out" % (len(missing), ", ".join(missing[:20]), IDENTITY_FORMS))
+        problems.append("%s not found: %s. Each identity must be %s; missing=warn or missing=ignore leaves them out"
+                        % (_mailboxes(len(missing), "was", "were"), ", ".join(missing[:20]), IDENTITY_FORMS))
     if failed:
-        problems.append("Test-ServicePrincipalAuthorization failed for %d mailboxes: %s" % (
-            len(failed), first_errors(failed)))
+        problems.append("Test-ServicePrincipalAuthorization failed for %s: %s" % (
+            _mailboxes(len(failed)), first_errors(failed)))
     if problems:
         module.fail_on("; ".join(problems), **result)
     if missing and module.params["missing"] == "warn":
         module.warn("Mailboxes not found: %s" % ", ".join(missing))
     module.finish(**result)
+
+
+def _mailboxes(count, *verbs):
+    """'1 mailbox was' / '3 mailboxes were'."""
+    words = "%d mailbox%s" % (count, "" if count == 1 else "es")
+    if verbs:
+        words += " " + verbs[0 if count == 1 else 1]
+    return words
 
 
 def _listed(mailbox, listed):

@@ -165,10 +165,15 @@ def filter_problems(text, problems, option="recipient_restriction_filter"):
         elif kind == ")":
             depth -= 1
             if depth < 0:
-                problems.add("%s \"%s\" closes a parenthesis that was not opened" % (option, text))
+                problems.add("%s \"%s\" closes a parenthesis that was not opened; %s" % (option, text, _PARENTHESES))
                 return
     if depth:
-        problems.add("%s \"%s\" leaves %d parenthes%s open" % (option, text, depth, "is" if depth == 1 else "es"))
+        problems.add("%s \"%s\" leaves %d parenthes%s open; %s" % (
+            option, text, depth, "is" if depth == 1 else "es", _PARENTHESES))
+
+
+_PARENTHESES = ("every ( needs its ) outside quoted values, for example (City -eq 'Berlin' -or City -eq 'Paris') -and "
+                "RecipientTypeDetails -eq 'UserMailbox'")
 
 
 # ---- OPATH filters ----------------------------------------------------------------------------------------------------
