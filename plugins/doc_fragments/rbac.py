@@ -40,8 +40,8 @@ options:
       - The application, by its application (client) ID, the object ID of its service principal, or the display name of
         its service principal in Exchange Online (IDs are unique; a display name may be empty or shared).
       - The app must be registered in Exchange Online, with M(m365.exchange.service_principal) or
-        C(New-ServicePrincipal). An app that is not fails the task, naming the service principals Exchange has (with
-        O(state=absent), where a module has it, there is nothing to remove and the task reports no change).
+        C(New-ServicePrincipal). An app that is not fails the task, naming the service principals Exchange has;
+        only a removal (C(state=absent)) of what such an app holds reports no change instead, as it holds nothing.
     type: str
     required: true
 """
