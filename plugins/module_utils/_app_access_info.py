@@ -113,8 +113,9 @@ def report(module, principal, roles, mailboxes, results):
             missing.append(mailbox["identity"])
             continue
         if isinstance(result, AmbiguousIdentityError):
-            failed.append(dict(mailbox, in_scope=None, roles=[], error="'%s' matches several mailboxes; use its primary SMTP address or GUID"
-                                % mailbox["identity"]))
+            failed.append(dict(mailbox, in_scope=None, roles=[],
+                               error="'%s' matches several mailboxes; use its primary SMTP address or GUID"
+                               % mailbox["identity"]))
             entries.append(failed[-1])
             continue
         if isinstance(result, ExchangeError):

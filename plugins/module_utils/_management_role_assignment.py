@@ -25,7 +25,6 @@ from ansible_collections.m365.exchange.plugins.module_utils._rbac import (
     name_problem,
     read_or_none,
     same_scope,
-    scope_record,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._validation import Problems
 

@@ -437,4 +437,3 @@ def read_or_none(client, cmdlet, identity, select):
     except AmbiguousIdentityError as exc:
         raise InvalidInputError("'%s' matches several objects (%s): %s" % (identity, cmdlet, exc.message),
                                 cmdlet=cmdlet)
-

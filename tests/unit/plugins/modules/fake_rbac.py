@@ -55,8 +55,8 @@ class FakeRbacExchange(FakeExchange):
         self.scope_members[name] = set(members)
 
     def assign(self, app, role, scope="", name=None):
-        record = {"name": name or "%s-%s" % (role, app["object_id"]), "guid": guid("assignment", role, app["object_id"],
-                                                                                  scope, name or ""),
+        record = {"name": name or "%s-%s" % (role, app["object_id"]),
+                  "guid": guid("assignment", role, app["object_id"], scope, name or ""),
                   "role": role, "app": app["object_id"], "scope": scope}
         self.assignments.append(record)
         return record

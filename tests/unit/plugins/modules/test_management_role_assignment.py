@@ -25,9 +25,8 @@ def test_assign_in_a_scope_then_rerun_writes_nothing(exchange, run_module):
     result, failed = run_module(management_role_assignment, app=app["app_id"], role="mail.read",
                                 custom_resource_scope="Legal", diff=True)
     assert not failed and result["changed"] and result["warnings"] == []
-    assert exchange.writes() == [("New-ManagementRoleAssignment", {"App": app["object_id"],
-                                                                    "Role": "Application Mail.Read",
-                                                                    "CustomResourceScope": "Legal"})]
+    expected = {"App": app["object_id"], "Role": "Application Mail.Read", "CustomResourceScope": "Legal"}
+    assert exchange.writes() == [("New-ManagementRoleAssignment", expected)]
     assignment = result["assignment"]
     assert assignment["name"] == "Application Mail.Read-%s" % app["object_id"] and assignment["guid"]
     assert (assignment["app_id"], assignment["custom_resource_scope"], assignment["recipient_write_scope"]) == \
@@ -138,4 +137,3 @@ def test_absent_with_a_name_of_another_assignment_removes_nothing(exchange, run_
     assert failed and "role assignment 'Pre-existing' is not Application Mail.Read of Contoso Archiver" in result["msg"]
     assert "it is left alone" in result["msg"]
     assert exchange.writes() == [] and len(exchange.assignments) == 2
-

@@ -50,8 +50,8 @@ def test_another_filter_is_set(exchange, run_module, stored, given):
     exchange.add_scope("Archive", stored)
     result, failed = run_module(management_scope, name="Archive", recipient_restriction_filter=given)
     assert not failed and result["changed"]
-    assert exchange.writes() == [("Set-ManagementScope", {"Identity": exchange.scopes[0]["guid"],
-                                                           "RecipientRestrictionFilter": given})]
+    expected = {"Identity": exchange.scopes[0]["guid"], "RecipientRestrictionFilter": given}
+    assert exchange.writes() == [("Set-ManagementScope", expected)]
     assert exchange.scopes[0]["filter"] == given
 
 

@@ -49,8 +49,8 @@ def test_display_name_is_set_when_it_differs_and_left_alone_when_not_given(excha
     assert not failed and not result["changed"] and exchange.writes() == []
     result, failed = run_module(service_principal, app_id=app["app_id"], display_name="Archive reader")
     assert not failed and result["changed"]
-    assert exchange.writes() == [("Set-ServicePrincipal", {"Identity": app["object_id"],
-                                                            "DisplayName": "Archive reader"})]
+    expected = {"Identity": app["object_id"], "DisplayName": "Archive reader"}
+    assert exchange.writes() == [("Set-ServicePrincipal", expected)]
     assert app["display_name"] == "Archive reader"
 
 
