@@ -14,8 +14,6 @@ from ansible_collections.m365.exchange.plugins.module_utils._argspec import STAT
 from ansible_collections.m365.exchange.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.m365.exchange.plugins.module_utils._rbac import (
     APP,
-    ASSIGNMENT_PROPERTIES,
-    SCOPE_PROPERTIES,
     ObjectRun,
     assignee_matches,
     assignment_record,
@@ -53,7 +51,7 @@ def validated(params):
 
 def app_assignments(client, principal, role, scope):
     """The app's assignments of the role in the scope (None: organization-wide)."""
-    rows = client.invoke("Get-ManagementRoleAssignment", {"Role": role}, ASSIGNMENT_PROPERTIES).value
+    rows = client.invoke("Get-ManagementRoleAssignment", {"Role": role}).value
     return [a for a in (assignment_record(row) for row in rows)
             if assignee_matches(principal, a) and a["role"].lower() == role.lower()
             and same_scope(a["custom_resource_scope"], scope)]
@@ -124,7 +122,7 @@ def refuse_other(client, current, name, principal, role, scope):
         return current
     removing = [r for r in current if r["name"].lower() == name.lower()]
     if not removing:
-        rows = read_or_none(client, "Get-ManagementRoleAssignment", name, ASSIGNMENT_PROPERTIES)
+        rows = read_or_none(client, "Get-ManagementRoleAssignment", name)
         if rows:
             other = assignment_record(rows[0])
             raise InvalidInputError(
@@ -138,11 +136,11 @@ def refuse_other(client, current, name, principal, role, scope):
 def check_new(client, principal, role, scope, name):
     """What New-ManagementRoleAssignment would refuse, said in terms of the options, before anything is sent."""
     problems = Problems()
-    if scope is not None and not read_or_none(client, "Get-ManagementScope", scope, SCOPE_PROPERTIES):
+    if scope is not None and not read_or_none(client, "Get-ManagementScope", scope):
         problems.add("custom_resource_scope '%s' does not exist: create it first with m365.exchange.management_scope, "
                      "or leave custom_resource_scope out for an organization-wide assignment" % scope)
     if name is not None:
-        rows = read_or_none(client, "Get-ManagementRoleAssignment", name, ASSIGNMENT_PROPERTIES)
+        rows = read_or_none(client, "Get-ManagementRoleAssignment", name)
         if rows:
             other = assignment_record(rows[0])
             problems.add("name '%s' is taken by the role assignment of %s to %s in %s: choose another name or leave "

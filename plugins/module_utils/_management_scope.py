@@ -8,8 +8,6 @@
 from ansible_collections.m365.exchange.plugins.module_utils._argspec import STATE, merged
 from ansible_collections.m365.exchange.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.m365.exchange.plugins.module_utils._rbac import (
-    ASSIGNMENT_PROPERTIES,
-    SCOPE_PROPERTIES,
     ObjectRun,
     assignment_record,
     explain_filter_refusal,
@@ -49,7 +47,7 @@ def validated(params):
 
 
 def read_scope(client, name):
-    rows = read_or_none(client, "Get-ManagementScope", name, SCOPE_PROPERTIES)
+    rows = read_or_none(client, "Get-ManagementScope", name)
     return scope_record(rows[0]) if rows else None
 
 
@@ -96,7 +94,7 @@ def _same_filter(scope, recipient_filter):
 
 def refuse_in_use(client, scope):
     """Exchange refuses to remove a scope a role assignment uses: say which, before anything is sent."""
-    rows = client.invoke("Get-ManagementRoleAssignment", {}, ASSIGNMENT_PROPERTIES).value
+    rows = client.invoke("Get-ManagementRoleAssignment", {}).value
     users = [a for a in (assignment_record(row) for row in rows) if same_scope(a["custom_resource_scope"], scope["name"])]
     if users:
         raise InvalidInputError(

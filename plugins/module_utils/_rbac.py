@@ -42,9 +42,11 @@ app (every excluded mailbox InScope). A tenant-wide admin consent of the same Mi
 app bypasses every scope and is invisible to Exchange: the role's report must state it.
 
 Emulator support: the three objects, Test-ServicePrincipalAuthorization evaluating the scope filter live (the
-OPATH engine of Get-Mailbox -Filter, CustomAttribute1-15 included), Get-OrganizationConfig's EWS settings. Not yet:
-Set-Mailbox -CustomAttributeN / -ExtensionCustomAttributeN (its Set-Mailbox takes GrantSendOnBehalfTo only), so
-the mark method needs that cmdlet support (and a bulk delegation module for the mark) first.
+OPATH engine of Get-Mailbox -Filter, CustomAttribute1-15 and ExternalDirectoryObjectId included),
+Get-OrganizationConfig's EWS settings. Not yet: Set-Mailbox -CustomAttributeN (its Set-Mailbox takes
+GrantSendOnBehalfTo only) and ExtensionCustomAttribute1-5 (neither settable nor filterable), so the mark method
+needs that emulator support, and a module that sets the mark on many mailboxes (a bulk Delegation: read the
+attribute, plan, Set-Mailbox, confirm, journal), first.
 """
 
 import re
@@ -96,10 +98,6 @@ LISTED = 10  # how many known objects an error message names
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
-SERVICE_PRINCIPAL_PROPERTIES = ("Identity", "Name", "AppId", "ObjectId", "DisplayName", "ExchangeObjectId")
-SCOPE_PROPERTIES = ("Identity", "Name", "Guid", "RecipientFilter", "ScopeRestrictionType", "Exclusive")
-ASSIGNMENT_PROPERTIES = ("Identity", "Name", "Guid", "Role", "RoleAssignee", "RoleAssigneeName", "RoleAssigneeType",
-                         "CustomResourceScope", "RecipientWriteScope", "Enabled")
 
 REGISTER_HELP = ("register it with m365.exchange.service_principal (app_id, and object_id: the Object ID of the app's "
                  "enterprise application in Entra ID)")
@@ -317,7 +315,7 @@ def describe_app(record):
 
 def service_principals(client):
     """Every service principal registered in Exchange Online (an organization has few)."""
-    rows = client.invoke("Get-ServicePrincipal", {}, SERVICE_PRINCIPAL_PROPERTIES).value
+    rows = client.invoke("Get-ServicePrincipal", {}).value
     return [service_principal_record(row) for row in rows]
 
 
@@ -428,10 +426,10 @@ def _shown(parameters):
     return ", ".join("-%s %s" % (name, value) for name, value in parameters.items())
 
 
-def read_or_none(client, cmdlet, identity, select):
+def read_or_none(client, cmdlet, identity):
     """The rows of a Get- by identity; [] when Exchange does not find it."""
     try:
-        return client.invoke(cmdlet, {"Identity": identity}, select).value
+        return client.invoke(cmdlet, {"Identity": identity}).value
     except NotFoundError:
         return []
     except AmbiguousIdentityError as exc:

@@ -8,7 +8,6 @@
 from ansible_collections.m365.exchange.plugins.module_utils._argspec import STATE, merged
 from ansible_collections.m365.exchange.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.m365.exchange.plugins.module_utils._rbac import (
-    ASSIGNMENT_PROPERTIES,
     ObjectRun,
     assignee_matches,
     assignment_record,
@@ -124,7 +123,7 @@ def update(module, task, current, display_name):
 
 def refuse_assignments(client, principal):
     """A service principal is removed only when it holds no role assignment, which would go with it unnoticed."""
-    rows = client.invoke("Get-ManagementRoleAssignment", {}, ASSIGNMENT_PROPERTIES).value
+    rows = client.invoke("Get-ManagementRoleAssignment", {}).value
     held = [a for a in (assignment_record(row) for row in rows) if assignee_matches(principal, a)]
     if held:
         raise InvalidInputError(
