@@ -240,8 +240,8 @@ def add_send_as(module, addresses, mailboxes, trustee=None):
 
     def keep(result):
         entries = [send_as_entry(row) for row in result.value]
-        return [dict(trustee=e["trustee"], trustee_sid=e["trustee_sid"], access_rights=e["access_rights"])
-                for e in entries if include_self or not is_self(e)]
+        return [dict(trustee=e["trustee"], trustee_sid=e["trustee_sid"], access_rights=e["access_rights"],
+                     deny=e["access_control_type"] == "Deny") for e in entries if include_self or not is_self(e)]
 
     failures = []
     for mailbox, result in zip(mailboxes, module.pipeline().run(commands, keep=keep)):

@@ -292,6 +292,10 @@ mailboxes:
           type: list
           elements: str
           sample: [SendAs]
+        deny:
+          description: Whether the entry denies SendAs (C(AccessControlType) V(Deny)).
+          type: bool
+          sample: false
     send_on_behalf:
       description: The delegates who may send on behalf of the mailbox (C(GrantSendOnBehalfTo)), by their Name.
       returned: when O(include_send_on_behalf=true)
