@@ -32,10 +32,26 @@ def delegate_names(value):
             item = item.get("Name") or item.get("Identity") or item.get("DistinguishedName") or ""
         text = str(item).strip()
         if text.upper().startswith("CN="):  # a distinguished name: its first RDN is the Name
-            text = text[3:].split(",OU=")[0].split(",DC=")[0].replace("\\,", ",")
+            text = _first_rdn(text[3:])
         if text:
             names.append(text)
     return names
+
+
+def _first_rdn(text):
+    """The value of a DN's first RDN (after its "CN="), escaped commas kept."""
+    value, escaped = [], False
+    for char in text:
+        if escaped:
+            value.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ",":
+            break
+        else:
+            value.append(char)
+    return "".join(value)
 
 
 def trustee_keys(trustee):

@@ -45,7 +45,7 @@ options:
   folder:
     description:
       - The folder, by its path from the top of the mailbox, like the part after C(mailbox:\) of C(-Identity), for
-        example V(Calendar), V(Inbox), V(Inbox\Projects) (V(Inbox/Projects) is taken the same way). Folder names are not case
+        example V(Calendar), V(Inbox), V(Inbox\\Projects) (V(Inbox/Projects) is taken the same way). Folder names are not case
         sensitive.
       - The default folders (V(Calendar), V(Inbox), V(Contacts), V(Tasks), V(Notes), V(Sent Items), V(Deleted Items),
         V(Drafts), V(Junk Email), V(Outbox)), and folders under them, are found under their localized names too.

@@ -125,7 +125,7 @@ options:
     description:
       - Read the permissions of these folders of each selected mailbox (one C(Get-MailboxFolderPermission) per mailbox
         and folder) and return them as RV(mailboxes[].folder_permissions), for example V([Calendar]) or
-        V([Calendar, Inbox\Projects]).
+        V([Calendar, Inbox\\Projects]).
       - Folders are named by their path from the top of the mailbox. The default folders (V(Calendar), V(Inbox), ...)
         are found under their localized names too, at two more cmdlets for a mailbox where the name differs.
         A mailbox that does not have a folder returns no entries for it.

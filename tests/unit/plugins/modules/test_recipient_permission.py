@@ -71,8 +71,8 @@ def test_the_trustee_is_matched_by_sid_not_by_the_trustee_string(tenant, run_mod
 def test_check_mode_and_diff_plan_without_writing(tenant, run_module):
     result, failed = send_as(run_module, "info@contoso.com", "ceo@contoso.com", check_mode=True, diff=True)
     assert not failed and result["changed"]
-    assert result["diff"]["after"]["archive.admin@contoso.com"] == {"info@contoso.com": ["SendAs"],
-                                                                     "ceo@contoso.com": ["SendAs"]}
+    after = {"info@contoso.com": ["SendAs"], "ceo@contoso.com": ["SendAs"]}
+    assert result["diff"]["after"]["archive.admin@contoso.com"] == after
     assert result["diff"]["before"]["archive.admin@contoso.com"] == {"info@contoso.com": [], "ceo@contoso.com": []}
     assert tenant.writes() == [] and tenant.admin.sid not in tenant.send_as["info"]
 
