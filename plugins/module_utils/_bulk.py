@@ -237,6 +237,7 @@ class BulkRun:
         if not_found:
             group_mailboxes = self._classify(not_found)
             self._read_into(group_mailboxes)
+            self._locate([t for t in group_mailboxes if isinstance(t.read, NotFoundError)])
             for target in group_mailboxes:
                 if isinstance(target.read, NotFoundError):
                     target.read = None

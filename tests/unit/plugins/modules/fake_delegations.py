@@ -255,6 +255,8 @@ class FakeDelegations(FakeExchange):
 
     def _get_mailboxfolderstatistics(self, parameters):
         mailbox = self.find(parameters["Identity"], mailbox_only=True)
+        if mailbox.kind == "GroupMailbox" and not parameters.get("GroupMailbox"):
+            raise NotFoundError("'%s' couldn't be found" % parameters["Identity"])
         language = self.language.get(mailbox.name, "en")
         scope = parameters.get("FolderScope")
         top = {"Calendar": CALENDAR_NAMES[language], "Inbox": INBOX_NAMES[language]}.get(scope)

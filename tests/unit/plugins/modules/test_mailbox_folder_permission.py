@@ -185,6 +185,15 @@ def test_an_add_that_meets_an_entry_is_settled_by_a_read_and_a_set(tenant, run_m
     assert tenant.folder_entry(tenant.ceo, "Calendar", tenant.admin) == ["Reviewer", []]
 
 
+def test_a_localized_group_calendar_is_found_with_group_mailbox(tenant, run_module):
+    tenant.language["team.1"] = "fr"
+    result, failed = share(run_module, "team.1@contoso.com")
+    assert not failed, result["msg"]
+    assert tenant.folder_entry(tenant.team, "Calendrier", tenant.admin) == ["Reviewer", []]
+    statistics = [p for c, p in tenant.calls if c == "Get-MailboxFolderStatistics"]
+    assert statistics[-1] == {"Identity": "team.1@contoso.com", "FolderScope": "Calendar", "GroupMailbox": True}
+
+
 def test_group_mailboxes_are_handled_with_group_mailbox(tenant, run_module):
     result, failed = share(run_module, "team.1@contoso.com")
     assert not failed, result["msg"]

@@ -4,6 +4,7 @@
 
 import pytest
 
+from ansible_collections.m365.exchange.plugins.module_utils._errors import InvalidParameterError
 from ansible_collections.m365.exchange.plugins.modules import mailbox_send_on_behalf
 
 from fake_delegations import FakeDelegations  # pylint: disable=import-error
@@ -128,3 +129,13 @@ def test_a_distribution_group_is_refused_as_delegate(tenant, run_module):
     tenant.add("finance", kind="MailUniversalDistributionGroup")
     result, failed = delegate(run_module, "ceo@contoso.com", user="finance@contoso.com")
     assert failed and "distribution group" in result["msg"] and tenant.writes() == []
+
+
+def test_continue_on_error_false_stops_the_writes_at_the_first_failure(tenant, run_module):
+    mailboxes = [tenant.add("user%02d" % number) for number in range(5)]
+    tenant.faults[("Set-Mailbox", mailboxes[0].address)] = InvalidParameterError("refused", status=400)
+    result, failed = delegate(run_module, *[m.address for m in mailboxes], continue_on_error=False, concurrency=1)
+    assert failed
+    assert result["results"][0]["action"] == "failed"
+    assert set(entry["action"] for entry in result["results"][1:]) == {"skipped"}
+    assert not any(tenant.send_on_behalf.get(m.name) for m in mailboxes)
