@@ -73,6 +73,25 @@ options:
       - If not set, the environment variable E(EXO_VALIDATE_CERTS) is used.
     type: bool
     default: true
+  admin_api:
+    description:
+      - Which Exchange Online API the cmdlets go to.
+      - V(invoke_command) sends every cmdlet to C(adminapi/beta/{tenant}/InvokeCommand), the REST endpoint the
+        ExchangeOnlineManagement v3 module uses. The app needs the V(Exchange.ManageAsApp) application permission and an
+        Exchange role (see O(client_id)).
+      - V(v2) sends the cmdlets that the documented Exchange Online Admin API v2.0 (preview) has an endpoint for to
+        C(adminapi/v2.0/{tenant}/Mailbox) (C(Get-Mailbox), C(Set-Mailbox -GrantSendOnBehalfTo)) and
+        C(adminapi/v2.0/{tenant}/MailboxFolderPermission) (C(Get/Add/Set/Remove-MailboxFolderPermission)), one request
+        per cmdlet (that API has no C($batch)); every other cmdlet, and any call with a parameter the endpoint does not
+        document, still goes to InvokeCommand. For those endpoints the app needs the V(Exchange.ManageAsAppV2)
+        application permission of Office 365 Exchange Online (admin consent) and an Exchange role that allows the cmdlet
+        (for example Recipient Management). It keeps V(Exchange.ManageAsApp) for the rest (trustees and identities are
+        looked up with C(Get-Recipient) and C(Get-User), which only InvokeCommand has; FullAccess and SendAs have no
+        Admin API v2.0 endpoint).
+      - If not set, the environment variable E(EXO_ADMIN_API) is used, then V(invoke_command).
+    type: str
+    choices: [invoke_command, v2]
+    default: invoke_command
 requirements:
   - msal >= 1.24.0
   - requests >= 2.25.0

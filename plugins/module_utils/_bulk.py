@@ -109,6 +109,25 @@ class Delegation:
         """A key that is equal for two reads of the same mailbox (None when the read cannot tell)."""
         return None
 
+    def read_error(self, target, error):
+        """A read's error as the delegation sees it: a read (what `keep` would have made of an answer, e.g. "no
+        entry" when the service answers a filtered read of an absent entry with an error), or the error."""
+        return error
+
+    def locate_command(self, target):
+        """For a mailbox whose read found nothing: a command that finds what to read instead (e.g. the calendar under
+        its localized name), or None. Its NotFoundError means that the mailbox is missing."""
+        return None
+
+    def located(self, target, result):
+        """Take the answer of locate_command; True when the mailbox is to be read again, else a problem (str)."""
+        return "nothing to read"
+
+    def not_readable(self, target, kind):
+        """Why a mailbox of this kind (RecipientTypeDetails) that exists cannot be read."""
+        return "mailbox '%s' (%s) cannot be read: %s does not find it" % (
+            target.identity, kind, self.read_command(target).cmdlet)
+
     def plan(self, target):
         """The Change for a mailbox that was read."""
         raise NotImplementedError
@@ -146,6 +165,16 @@ class Delegation:
     def after_write_error(self, change, error):
         """The action for a write error: failed, or skipped for an error the task tolerates."""
         return "failed"
+
+    def settled_by_read(self, change, error):
+        """Whether a write error may leave the tenant as wanted all the same (an entry that exists already, a
+        retry after an answer was lost): a read then decides, as for a write whose answer proves nothing."""
+        return False
+
+    def unproven(self, change):
+        """Whether a write answered without error or warning still needs a read to confirm it (a write the live
+        service is known to answer with success without applying it)."""
+        return False
 
     def rights(self, read):
         """What the journal records of a read."""
@@ -202,25 +231,48 @@ class BulkRun:
         """Read every identity; classify those not found; merge the names of one mailbox."""
         targets = [Target(identity, position) for position, identity in enumerate(identities)]
         self._read_into(targets)
-        not_found = [t for t in targets if isinstance(t.read, NotFoundError)]
+        not_found = self._locate([t for t in targets if isinstance(t.read, NotFoundError)])
         for target in not_found:
             target.read = None
         if not_found:
             group_mailboxes = self._classify(not_found)
             self._read_into(group_mailboxes)
+            self._locate([t for t in group_mailboxes if isinstance(t.read, NotFoundError)])
             for target in group_mailboxes:
                 if isinstance(target.read, NotFoundError):
                     target.read = None
-                    target.unusable(UNREADABLE, "group mailbox '%s' cannot be read: %s does not find it" % (
-                        target.identity, self.delegation.read_command(target).cmdlet))
+                    target.unusable(UNREADABLE, self.delegation.not_readable(target, GROUP_MAILBOX))
         return self._merged(targets)
+
+    def _locate(self, targets):
+        """Targets the read did not find that the delegation can find another way are read again; returns those
+        still not found (one more command each, only for the targets that need it)."""
+        pending = [(t, self.delegation.locate_command(t)) for t in targets]
+        pending = [(t, command) for t, command in pending if command is not None]
+        if not pending:
+            return targets
+        again = []
+        for (target, _command), result in zip(pending, self._run([command for _t, command in pending])):
+            if isinstance(result, NotFoundError):
+                continue
+            target.read = None
+            if isinstance(result, ExchangeError):
+                target.unusable(READ_FAILED, str(result))
+                continue
+            located = self.delegation.located(target, result)
+            if located is True:
+                again.append(target)
+            else:
+                target.unusable(UNREADABLE, located)
+        self._read_into(again)
+        return [t for t in targets if isinstance(t.read, NotFoundError)]
 
     def _read_into(self, targets):
         """Set each target's read (or its problem); NotFoundError is left in .read for the caller."""
         if not targets:
             return
         self._check_stopped()
-        results = self._run([self.delegation.read_command(t) for t in targets], keep=self.delegation.keep)
+        results = self._reads(targets)
         for target, result in zip(targets, results):
             if isinstance(result, NotFoundError):
                 target.read = result
@@ -255,8 +307,7 @@ class BulkRun:
                 target.group_mailbox = True
                 group_mailboxes.append(target)
             elif kind in MAILBOX_TYPES or kind == GROUP_MAILBOX:
-                target.unusable(UNREADABLE, "mailbox '%s' (%s) cannot be read: %s does not find it" % (
-                    target.identity, kind, self.delegation.read_command(target).cmdlet))
+                target.unusable(UNREADABLE, self.delegation.not_readable(target, kind))
             else:
                 target.unusable(NO_MAILBOX, "'%s' is a %s, not a mailbox" % (
                     target.identity, kind or "recipient without mailbox"))
@@ -358,12 +409,12 @@ class BulkRun:
         for change in set(owners):
             if id(change) in errors:
                 continue
-            if self.delegation.suspicious(change.warnings):
+            if self.delegation.suspicious(change.warnings) or self.delegation.unproven(change):
                 change.confirm = True
         for change, error in errors.values():
             if isinstance(error, NotAttemptedError):
                 change.action, change.error = "skipped", str(error)
-            elif isinstance(error, TransientError):
+            elif isinstance(error, TransientError) or self.delegation.settled_by_read(change, error):
                 change.confirm = True  # sent; the service may have run it: a read tells
                 change.error = str(error)
             else:
@@ -374,7 +425,7 @@ class BulkRun:
         pending = [c for c in changes if c.confirm]
         retried = set()
         while pending and not self.watch.gone:
-            reads = self._run([self.delegation.read_command(c.target) for c in pending], keep=self.delegation.keep)
+            reads = self._reads([c.target for c in pending])
             retry, retry_owners = [], []
             for change, read in zip(pending, reads):
                 if isinstance(read, ExchangeError):
@@ -424,6 +475,12 @@ class BulkRun:
         journal.append(lines)
 
     # ---- the pipeline and the controller ------------------------------------------------------
+
+    def _reads(self, targets):
+        """One read per target (what `keep` makes of it), errors as the delegation sees them (read_error)."""
+        results = self._run([self.delegation.read_command(t) for t in targets], keep=self.delegation.keep)
+        return [self.delegation.read_error(target, result) if isinstance(result, ExchangeError) else result
+                for target, result in zip(targets, results)]
 
     def _pipeline_for_reads(self):
         self._pipeline = self.module.pipeline()

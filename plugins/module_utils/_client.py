@@ -25,6 +25,7 @@ try:
 except ImportError:
     requests = None
 
+from ansible_collections.m365.exchange.plugins.module_utils._admin_api import V2, v2_endpoint
 from ansible_collections.m365.exchange.plugins.module_utils._auth import TokenProvider
 from ansible_collections.m365.exchange.plugins.module_utils._errors import (
     ConfigurationError,
@@ -257,6 +258,8 @@ class ExchangeOnlineClient:
         self._tokens = token_provider or TokenProvider(
             settings, MsalHttpClient(self._session, self._verify, timeout, self.retry_policy))
         self._base_url = "%s/adminapi/beta/%s" % (settings.api_url, quote(settings.tenant, safe=""))
+        self._v2_url = "%s/adminapi/v2.0/%s" % (settings.api_url, quote(settings.tenant, safe=""))
+        self._use_v2 = getattr(settings, "admin_api", None) == V2
         self._api_origin = _origin(settings.api_url)
         self._anchor = APP_ANCHOR % settings.tenant
         self._connection_id = str(uuid.uuid4())
@@ -287,7 +290,7 @@ class ExchangeOnlineClient:
 
     def iter_pages(self, command, next_link=None, page_size=PAGE_SIZE):
         """Yield one CommandResult per page, following @odata.nextLink (or starting at next_link)."""
-        url = self.follow_url(next_link, command) if next_link else self.invoke_url(command.select)
+        url = self.follow_url(next_link, command) if next_link else self.command_url(command)
         while url:
             page = self.call(url, command, page_size)
             yield CommandResult(page.rows, _page_warnings(page))
@@ -306,6 +309,18 @@ class ExchangeOnlineClient:
 
     def batch_url(self):
         return self._base_url + "/$batch"
+
+    def v2_endpoint(self, command):
+        """The Admin API v2.0 endpoint this command goes to (admin_api=v2 and documented there), or None."""
+        return v2_endpoint(command.cmdlet, command.parameters) if self._use_v2 else None
+
+    def command_url(self, command):
+        """Where a single request of the command goes: InvokeCommand, or an endpoint of the Admin API v2.0."""
+        endpoint = self.v2_endpoint(command)
+        if endpoint is None:
+            return self.invoke_url(command.select)
+        url = "%s/%s" % (self._v2_url, endpoint)
+        return url + "?$select=" + ",".join(command.select) if command.select else url
 
     def follow_url(self, next_link, command):
         """The URL of the next page; the bearer token is never sent to another host."""

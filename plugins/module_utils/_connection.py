@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
+from ansible_collections.m365.exchange.plugins.module_utils._admin_api import ADMIN_APIS, INVOKE_COMMAND
 from ansible_collections.m365.exchange.plugins.module_utils._errors import ConfigurationError
 
 CLOUDS = {
@@ -44,6 +45,8 @@ CONNECTION_ARGUMENT_SPEC = dict(
     api_url=dict(type="str", fallback=(env_fallback, ["EXO_API_URL"])),
     ca_path=dict(type="path", fallback=(env_fallback, ["EXO_CA_PATH"])),
     validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["EXO_VALIDATE_CERTS"])),
+    admin_api=dict(type="str", choices=list(ADMIN_APIS), default=INVOKE_COMMAND,
+                   fallback=(env_fallback, ["EXO_ADMIN_API"])),
 )
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -54,7 +57,8 @@ class ConnectionSettings:
     """Validated connection settings; the secret is kept out of repr()."""
 
     def __init__(self, tenant, client_id, client_secret=None, certificate_path=None, certificate_password=None,
-                 environment="O365Default", authority_url=None, api_url=None, ca_path=None, validate_certs=True):
+                 environment="O365Default", authority_url=None, api_url=None, ca_path=None, validate_certs=True,
+                 admin_api=INVOKE_COMMAND):
         self.tenant = tenant
         self.client_id = client_id
         self.client_secret = client_secret
@@ -68,6 +72,7 @@ class ConnectionSettings:
         self.scope = outlook_url + "/.default"
         self.ca_path = ca_path
         self.validate_certs = validate_certs
+        self.admin_api = admin_api  # which cmdlets go to the Admin API v2.0 (_admin_api)
 
     def __repr__(self):
         return "ConnectionSettings(tenant=%r, client_id=%r, environment=%r, api_url=%r)" % (
@@ -137,6 +142,7 @@ class ConnectionSettings:
             api_url=params.get("api_url"),
             ca_path=params.get("ca_path"),
             validate_certs=params.get("validate_certs", True),
+            admin_api=params.get("admin_api") or INVOKE_COMMAND,
         )
 
 

@@ -489,6 +489,9 @@ class Pipeline:
 
     def _execute(self, tasks, send_at=None):
         """Send tasks as one $batch at `send_at`; classify each sub-response. Returns (outcomes, round trip)."""
+        v2_endpoint = getattr(self.client, "v2_endpoint", None)
+        if v2_endpoint is not None and any(v2_endpoint(task.command) for task in tasks):
+            return self._execute_singly(tasks, send_at)
         body = self._batch_body(tasks)
         self.pacer.sleep_until(send_at)
         started = time.monotonic()
@@ -498,6 +501,18 @@ class Pipeline:
             return [(task, exc) for task in tasks], None
         seconds = time.monotonic() - started
         return [(task, self._outcome(task, responses.get(str(number)))) for number, task in enumerate(tasks, 1)], seconds
+
+    def _execute_singly(self, tasks, send_at=None):
+        """The Admin API v2.0 has no $batch: one request per command, each with the client's retries and paging."""
+        self.pacer.sleep_until(send_at)
+        started = time.monotonic()
+        outcomes = []
+        for task in tasks:
+            try:
+                outcomes.append((task, self.client.execute(task.command)))
+            except ExchangeError as exc:
+                outcomes.append((task, exc))
+        return outcomes, time.monotonic() - started
 
     def _batch_body(self, tasks):
         client = self.client

@@ -11,7 +11,9 @@ short_description: Select Exchange Online mailboxes and read their permissions
 version_added: 0.1.0
 description:
   - Selects mailboxes by identity, by type, by an OPATH filter evaluated by Exchange, or by the membership of a group,
-    like C(Get-Mailbox), and optionally reads their permissions like C(Get-MailboxPermission).
+    like C(Get-Mailbox), and optionally reads their permissions like C(Get-MailboxPermission), who may send as them
+    (C(Get-RecipientPermission)) and on their behalf (C(GrantSendOnBehalfTo)), and the permissions of their folders
+    (C(Get-MailboxFolderPermission)).
   - Results are complete across pages, use snake_case keys and never contain raw API payloads.
   - A selection that matches nothing returns an empty list; an identity that does not exist fails the task unless
     O(missing) says otherwise.
@@ -82,6 +84,8 @@ options:
     description:
       - Read only the access control entries of this trustee (like C(-User) of C(Get-MailboxPermission)). Implies
         O(include_permissions=true).
+      - Also limits O(include_send_as), O(include_send_on_behalf) and O(include_folder_permissions) to this trustee,
+        which tells everything one user holds.
     type: str
   count_permissions:
     description:
@@ -99,9 +103,36 @@ options:
     default: false
   include_self:
     description:
-      - Return the entries of C(NT AUTHORITY\SELF), which every mailbox has.
+      - Return the entries of C(NT AUTHORITY\SELF), which every mailbox has (in RV(mailboxes[].permissions) and
+        RV(mailboxes[].send_as)).
     type: bool
     default: false
+  include_send_as:
+    description:
+      - Read who may send as each selected mailbox (one C(Get-RecipientPermission) per mailbox) and return it as
+        RV(mailboxes[].send_as).
+      - With O(permission_user), only that trustee's entry.
+    type: bool
+    default: false
+  include_send_on_behalf:
+    description:
+      - Return who may send on behalf of each selected mailbox (C(GrantSendOnBehalfTo)) as
+        RV(mailboxes[].send_on_behalf). Read with the selection itself, at no extra cmdlet.
+      - With O(permission_user), only that trustee (matched by its Name, never by a display name).
+    type: bool
+    default: false
+  include_folder_permissions:
+    description:
+      - Read the permissions of these folders of each selected mailbox (one C(Get-MailboxFolderPermission) per mailbox
+        and folder) and return them as RV(mailboxes[].folder_permissions), for example V([Calendar]) or
+        V([Calendar, Inbox\\Projects]).
+      - Folders are named by their path from the top of the mailbox. The default folders (V(Calendar), V(Inbox), ...)
+        are found under their localized names too, at two more cmdlets for a mailbox where the name differs.
+        A mailbox that does not have a folder returns no entries for it.
+      - With O(permission_user), only that user's entry (Exchange matches the user; the rows name users by display
+        name).
+    type: list
+    elements: str
   missing:
     description:
       - What to do when an identity of O(identity) does not exist.
@@ -158,6 +189,15 @@ EXAMPLES = r"""
 - name: List the mailboxes with such access
   ansible.builtin.debug:
     msg: "{{ archive_access.mailboxes | selectattr('permissions') | map(attribute='primary_smtp_address') | list }}"
+
+- name: Everything one user holds on the shared mailboxes (FullAccess and the like, SendAs, SendOnBehalf, calendar)
+  m365.exchange.mailbox_info:
+    recipient_type_details: [SharedMailbox]
+    permission_user: former.assistant@contoso.com
+    include_send_as: true
+    include_send_on_behalf: true
+    include_folder_permissions: [Calendar]
+  register: holdings
 """
 
 RETURN = r"""
@@ -231,6 +271,66 @@ mailboxes:
           description: The entry's inheritance type, when Exchange reports it.
           type: str
           sample: All
+    send_as:
+      description:
+        - Who may send as the mailbox (C(Get-RecipientPermission)), without C(NT AUTHORITY\SELF) unless
+          O(include_self=true).
+      returned: when O(include_send_as=true)
+      type: list
+      elements: dict
+      contains:
+        trustee:
+          description: The trustee as Exchange displays it (a UPN, a group name, or a SID for a deleted trustee).
+          type: str
+          sample: helpdesk@contoso.com
+        trustee_sid:
+          description: The trustee's security identifier; match trustees on it.
+          type: str
+          sample: S-1-5-21-3623811015-3361044348-30300820-1013
+        access_rights:
+          description: The rights of the entry.
+          type: list
+          elements: str
+          sample: [SendAs]
+        deny:
+          description: Whether the entry denies SendAs (C(AccessControlType) V(Deny)).
+          type: bool
+          sample: false
+    send_on_behalf:
+      description: The delegates who may send on behalf of the mailbox (C(GrantSendOnBehalfTo)), by their Name.
+      returned: when O(include_send_on_behalf=true)
+      type: list
+      elements: str
+      sample: [helpdesk, archive.admin]
+    folder_permissions:
+      description: The entries of the folders of O(include_folder_permissions), Default and Anonymous included.
+      returned: when O(include_folder_permissions) is set
+      type: list
+      elements: dict
+      contains:
+        folder:
+          description: The folder as asked in O(include_folder_permissions).
+          type: str
+          sample: Calendar
+        folder_path:
+          description: The folder's path in this mailbox (a localized name for a default folder).
+          type: str
+          sample: Kalender
+        user:
+          description: The user as Exchange displays it (a display name, V(Default), V(Anonymous), or C(NT:S-1-5-21-...)
+            for a user who is gone).
+          type: str
+          sample: Helpdesk
+        access_rights:
+          description: The role, or the granular rights when they are not exactly a role.
+          type: list
+          elements: str
+          sample: [Editor]
+        sharing_permission_flags:
+          description: The calendar delegate flags.
+          type: list
+          elements: str
+          sample: [Delegate]
     permission_count:
       description:
         - The mailbox's explicit (not inherited) access control entries, C(NT AUTHORITY\SELF) included.

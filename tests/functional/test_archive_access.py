@@ -284,7 +284,8 @@ def test_audit_lists_explicit_delegations_as_csv(tenant, tmp_path, run_playbook)
     (report,) = glob.glob(str(report_dir / "*.csv"))
     with open(report, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    delegate_rows = [row for row in rows if row["trustee"].lower() == tenant.delegate]
+    delegate_rows = [row for row in rows
+                     if row["trustee"].lower() == tenant.delegate and row["kind"] == "MailboxPermission"]
     assert set(row["mailbox"].lower() for row in delegate_rows) == addresses(tenant, PRE_EXISTING)
     assert all(row["access_rights"] == "FullAccess" and row["is_inherited"] == "False" for row in delegate_rows)
     assert not [row for row in rows if row["trustee"] == "NT AUTHORITY\\SELF"]
