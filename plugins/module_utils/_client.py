@@ -27,12 +27,15 @@ except ImportError:
 
 from ansible_collections.m365.exchange.plugins.module_utils._auth import TokenProvider
 from ansible_collections.m365.exchange.plugins.module_utils._errors import (
+    RETRY_FAILED,
+    RETRY_THROTTLED,
     ConfigurationError,
     ExchangeError,
     PagingExpiredError,
     TransientError,
     error_from_fault,
     parse_fault,
+    retry_kind,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._parsing import parse_envelope
 
@@ -51,6 +54,21 @@ def is_retry_safe(cmdlet):
     return cmdlet.startswith("Get-") or cmdlet in RETRY_SAFE_WRITES
 
 
+def result_size_rows(value):
+    """A -ResultSize value as a row count: a positive number (int or digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    return None
+
+
+def page_size_for(max_rows):
+    return min(max_rows, PAGE_SIZE) if max_rows else PAGE_SIZE
+
+
 class Command:
     """One cmdlet invocation."""
 
@@ -65,6 +83,17 @@ class Command:
     @property
     def identity(self):
         return self.parameters.get("Identity")
+
+    @property
+    def max_rows(self):
+        """The most rows the command asks for: a number given as -ResultSize, else None (Unlimited, or the
+        cmdlet's default)."""
+        return result_size_rows(self.parameters.get("ResultSize"))
+
+    @property
+    def page_size(self):
+        """Rows per page: min(ResultSize, PAGE_SIZE), as the v3 module asks."""
+        return page_size_for(self.max_rows)
 
     def body(self):
         return {"CmdletInput": {"CmdletName": self.cmdlet, "Parameters": self.parameters}}
@@ -152,7 +181,16 @@ def parse_retry_after(value):
 
 
 class ClientStats:
-    """Counters of what the client sent, for results and benchmarks."""
+    """Counters of what the client sent, for results and benchmarks; single requests and $batch sub-requests
+    count the same way.
+
+    http_requests: HTTP requests sent (every attempt, InvokeCommand and $batch); batch_requests: the $batch
+    ones among them; cmdlets: cmdlet answers received, one per InvokeCommand response and one per $batch
+    sub-response (page follow-ups, throttled and repeated attempts included; a 401 is not one); throttled:
+    answers that refused for throttling (HTTP 429 or the concurrency refusal, whatever its status), cmdlets
+    and whole $batch requests; retries: requests and sub-requests sent again after throttling, a server error
+    or a dropped connection; token_renewals: tokens fetched again after a 401.
+    """
 
     FIELDS = ("http_requests", "batch_requests", "cmdlets", "throttled", "retries", "token_renewals")
 
@@ -245,11 +283,12 @@ class ExchangeOnlineClient:
     """Runs cmdlets through InvokeCommand; thread-safe, one token per process."""
 
     def __init__(self, settings, session=None, token_provider=None, retry_policy=None, pool_size=32,
-                 timeout=(15, 300)):
+                 timeout=(15, 300), sleep=time.sleep):
         if requests is None:
             raise ConfigurationError("the Python package 'requests' is required")
         self.settings = settings
         self.stats = ClientStats()
+        self._sleep = sleep
         self.retry_policy = retry_policy or RetryPolicy()
         self._session = session or new_session(pool_size)
         self._verify = settings.verify
@@ -274,22 +313,35 @@ class ExchangeOnlineClient:
         """Run one cmdlet and return every row of every page."""
         return self.execute(Command(cmdlet, parameters, select))
 
-    def execute(self, command, consume=None):
-        """Every row of the command, across pages: consume(pages) returns what to return (by default one
-        CommandResult of all rows). After a refused page link consume is called again with a fresh read,
-        so a consume that keeps state must tolerate seeing the first rows twice."""
+    def execute(self, command, consume=None, max_rows=None):
+        """Every row of the command, across pages, or at most `max_rows` (default: a number given as
+        -ResultSize): consume(pages) returns what to return (by default one CommandResult of all rows). After a
+        refused page link consume is called again with a fresh read, so a consume that keeps state must tolerate
+        seeing the first rows twice."""
         consume = consume or _collect
+        max_rows = command.max_rows if max_rows is None else max_rows
         try:
-            return consume(self.iter_pages(command))
+            return consume(self.iter_pages(command, page_size=page_size_for(max_rows), max_rows=max_rows))
         except PagingExpiredError:
             # Some tenants refuse every nextLink at once (a live report): ask again for one unpaged response.
-            return consume(self.iter_pages(command, page_size=None))
+            return consume(self.iter_pages(command, page_size=None, max_rows=max_rows))
 
-    def iter_pages(self, command, next_link=None, page_size=PAGE_SIZE):
-        """Yield one CommandResult per page, following @odata.nextLink (or starting at next_link)."""
+    def iter_pages(self, command, next_link=None, page_size=PAGE_SIZE, max_rows=None):
+        """Yield one CommandResult per page, following @odata.nextLink (or starting at next_link).
+
+        With `max_rows`, stop once that many rows are in: the service answers -ResultSize N with N rows, a
+        nextLink and the "more results" warning, and a link that is not needed is never followed (nor its
+        warning kept).
+        """
         url = self.follow_url(next_link, command) if next_link else self.invoke_url(command.select)
+        left = max_rows
         while url:
             page = self.call(url, command, page_size)
+            if left is not None and len(page.rows) >= left:
+                yield CommandResult(page.rows[:left], _page_warnings(page, complete=True))
+                return
+            if left is not None:
+                left -= len(page.rows)
             yield CommandResult(page.rows, _page_warnings(page))
             url = self.follow_url(page.next_link, command) if page.next_link else None
 
@@ -352,13 +404,16 @@ class ExchangeOnlineClient:
         """POST one InvokeCommand request with retries; return the parsed Page or raise."""
         body = json.dumps(command.body())
         response = self.post(url, body, command.cmdlet, command.retry_safe, describe=command, page_size=page_size)
-        self.stats.add(cmdlets=1)
         if response.status_code == 200:
             return parse_envelope(_json_body(response))
         raise self.error_for(response.status_code, response.content, command, response.headers)
 
     def post(self, url, body, cmdlet, retry_safe, describe, page_size=PAGE_SIZE):
-        """POST with the retry policy; return the first response that is not retried."""
+        """POST with the retry policy; return the first response that is not retried.
+
+        What is retried is read from the body before the status (retry_kind): a not-found is final also as
+        HTTP 500, the plain-text concurrency refusal is throttling whatever its status.
+        """
         retry = self.retry_policy.start()
         while True:
             self._wait_for_rate_limit()
@@ -369,22 +424,27 @@ class ExchangeOnlineClient:
                 continue
             self._note_rate_limit(response.headers)
             status = response.status_code
+            if cmdlet and status != 401:
+                self.stats.add(cmdlets=1)
+            if status == 200:
+                return response
             if status == 401 and not retry.token_renewed:
                 retry.token_renewed = True
                 self._tokens.invalidate(token)
                 self.stats.add(token_renewals=1)
                 continue
-            if status == 429:
+            reason = retry_kind(parse_fault(status, response.content, response.headers))
+            if reason == RETRY_THROTTLED:
                 delay = retry.after_throttle(parse_retry_after(response.headers.get("Retry-After")))
                 self.stats.add(throttled=1)
-            elif status >= 500 and retry_safe:
+            elif reason == RETRY_FAILED and retry_safe:
                 delay = retry.after_failure()
             else:
                 return response
             if delay is None:
                 return response
             self.stats.add(retries=1)
-            time.sleep(delay)
+            self._sleep(delay)
 
     def _send(self, url, body, headers, retry_safe, retry, describe):
         """One HTTP attempt; None when a connection failure should be retried."""
@@ -400,7 +460,7 @@ class ExchangeOnlineClient:
             if delay is None:
                 raise self._connection_error(url, exc, describe, reached)
             self.stats.add(retries=1)
-            time.sleep(delay)
+            self._sleep(delay)
             return None
 
     def _environment(self, url):
@@ -415,7 +475,7 @@ class ExchangeOnlineClient:
 
     def error_for(self, status, content, command, headers=None):
         request_id = (headers or {}).get("request-id")
-        return error_from_fault(parse_fault(status, content), command.cmdlet, command.identity, request_id)
+        return error_from_fault(parse_fault(status, content, headers), command.cmdlet, command.identity, request_id)
 
     def _connection_error(self, url, exc, describe, reached):
         what = describe.cmdlet if isinstance(describe, Command) else describe
@@ -440,7 +500,7 @@ class ExchangeOnlineClient:
     def _wait_for_rate_limit(self):
         delay = self._paused_until - time.time()
         if delay > 0:
-            time.sleep(delay)
+            self._sleep(delay)
 
 
 def _collect(pages):
@@ -451,10 +511,15 @@ def _collect(pages):
     return result
 
 
-def _page_warnings(page):
-    if page.next_link:
-        return [w for w in page.warnings if not w.startswith(MORE_RESULTS_WARNING)]
+def _page_warnings(page, complete=False):
+    """The "more results" warning is noise on a page whose link is followed, or once every row asked for is in."""
+    if page.next_link or complete:
+        return without_more_results(page.warnings)
     return page.warnings
+
+
+def without_more_results(warnings):
+    return [w for w in warnings if not w.startswith(MORE_RESULTS_WARNING)]
 
 
 def _json_body(response):

@@ -30,6 +30,7 @@ One dispatcher thread fills the window and gives each batch its time; worker
 threads build a batch, sleep until its time, send it and settle its results.
 """
 
+import base64
 import heapq
 import json
 import math
@@ -42,14 +43,19 @@ from ansible_collections.m365.exchange.plugins.module_utils._client import (
     BATCH_LIMIT,
     CommandResult,
     parse_retry_after,
+    without_more_results,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._errors import (
+    RETRY_FAILED,
+    RETRY_THROTTLED,
     AuthenticationError,
     AuthorizationError,
     ConfigurationError,
     ExchangeError,
     NotAttemptedError,
     TransientError,
+    parse_fault,
+    retry_kind,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._parsing import parse_envelope
 
@@ -508,7 +514,7 @@ class Pipeline:
                 "method": "POST",
                 "url": client.invoke_url(task.command.select),
                 "body": task.command.body(),
-                "headers": client.command_headers(task.command.cmdlet),
+                "headers": client.command_headers(task.command.cmdlet, task.command.page_size),
             })
         return json.dumps({"requests": requests_})
 
@@ -523,10 +529,13 @@ class Pipeline:
             entries = json.loads(response.content).get("responses") or []
         except (ValueError, AttributeError):
             raise TransientError("$batch: the service answered with a body that is not a batch response")
-        client.stats.add(cmdlets=len(tasks))
-        return dict((str(entry.get("id")), entry) for entry in entries if isinstance(entry, dict))
+        answers = dict((str(entry.get("id")), entry) for entry in entries if isinstance(entry, dict))
+        client.stats.add(cmdlets=sum(1 for number in range(1, len(tasks) + 1) if str(number) in answers))
+        return answers
 
     def _outcome(self, task, entry):
+        """A sub-response: a result, a _Retry, or an error. Classified like a single request (client.post): the body
+        first, then the status; the counters move the same way."""
         command = task.command
         if entry is None:
             return self._after_failure(task, TransientError("%s: the $batch response had no answer for this command"
@@ -535,24 +544,35 @@ class Pipeline:
         body = entry.get("body")
         if status == 200:
             page = parse_envelope(body if isinstance(body, dict) else _json_or_none(body))
+            wanted = command.max_rows
+            if wanted is not None and len(page.rows) >= wanted:
+                # -ResultSize N answered with N rows, a nextLink and the "more results" warning: done
+                return CommandResult(page.rows[:wanted], without_more_results(page.warnings))
             task.next_link = page.next_link
             return CommandResult(page.rows, page.warnings)
         headers = dict((str(k).lower(), v) for k, v in (entry.get("headers") or {}).items())
-        if status == 429:
-            self.client.stats.add(throttled=1)
+        content = _raw(body, headers)
+        reason = retry_kind(parse_fault(status, content, headers))
+        stats = self.client.stats
+        if reason == RETRY_THROTTLED:
+            stats.add(throttled=1)
             delay = task.retry.after_throttle(parse_retry_after(headers.get("retry-after")))
             if delay is not None:
+                stats.add(retries=1)
                 return _Retry(delay)
-        elif status >= 500 and command.retry_safe:
+        elif reason == RETRY_FAILED and command.retry_safe:
             delay = task.retry.after_failure()
             if delay is not None:
-                self.client.stats.add(retries=1)
+                stats.add(retries=1)
                 return _Retry(delay)
-        return self.client.error_for(status, _raw(body), command, headers)
+        return self.client.error_for(status, content, command, headers)
 
     def _after_failure(self, task, error):
         delay = task.retry.after_failure() if task.command.retry_safe else None
-        return _Retry(delay) if delay is not None else error
+        if delay is None:
+            return error
+        self.client.stats.add(retries=1)
+        return _Retry(delay)
 
     def _read_whole(self, task):
         """A sub-request's result ran over one page: read it again as a single call, which follows every page."""
@@ -571,7 +591,15 @@ def _json_or_none(body):
     return None
 
 
-def _raw(body):
+def _raw(body, headers=None):
+    """A sub-response body as the bytes or text a response would carry: JSON as JSON; a body that is not JSON
+    arrives base64url-encoded (OData JSON batch format), so text and HTML are decoded back."""
     if isinstance(body, (dict, list)):
         return json.dumps(body)
+    content_type = str((headers or {}).get("content-type") or "").lower()
+    if isinstance(body, str) and body and content_type.startswith("text/"):
+        try:
+            return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        except (ValueError, TypeError):
+            return body
     return body or b""

@@ -240,8 +240,8 @@ class ScriptedClient:
     def batch_url(self):
         return "https://example/$batch"
 
-    def command_headers(self, cmdlet):
-        return {"X-CmdletName": cmdlet}
+    def command_headers(self, cmdlet, page_size=1000):
+        return {"X-CmdletName": cmdlet, "Prefer": "odata.maxpagesize=%d" % page_size}
 
     def post(self, url, body, cmdlet, retry_safe, describe):  # pylint: disable=unused-argument,too-many-arguments
         requests_ = json.loads(body)["requests"]
