@@ -23,12 +23,20 @@ DEFAULTS = {
     "default_page_size": 1000,      # page size without Prefer: odata.maxpagesize; 0 = no paging (unknown live)
     "rate_limit": 0,                # requests per window behind Rate-Limit-*; 0 = headers only
     "rate_limit_window": 60,
-    "row_shapes": {"access_rights": "joined", "deny": "bool"},
+    # The live service's shapes (README, behaviour table); the kinder shapes stay reachable for tests.
+    "row_shapes": {"access_rights": "joined", "deny": "bool", "inheritance_type": "absent", "self": "twice"},
+    "not_found_shape": "mixed",     # 404 | 404-json | 500 | 500-json | mixed (per seed, cmdlet and identity)
+    "ambiguous_shape": "not_found",  # not_found (typed ManagementObjectNotFoundException, 404) | ambiguous | mixed
+    "result_size_link": True,       # -ResultSize N truncating: N rows + nextLink + warning (False: no nextLink)
+    "permission_requires_identity": True,  # Get-MailboxPermission without -Identity: 400 (False: every mailbox)
     "seed": 0,
 }
 FAULT_KINDS = frozenset(("throttle", "error", "reset", "reset_after_write", "expire_page", "nul403"))
 ENDPOINTS = frozenset(("invoke", "batch", "token", "openid"))
-SHAPES = {"access_rights": ("joined", "list", "string"), "deny": ("bool", "ispresent")}
+SHAPES = {"access_rights": ("joined", "list", "string"), "deny": ("bool", "ispresent"),
+          "inheritance_type": ("absent", "present"), "self": ("twice", "once")}
+CHOICES = {"not_found_shape": ("404", "404-json", "500", "500-json", "mixed"),
+           "ambiguous_shape": ("not_found", "ambiguous", "mixed")}
 
 
 class FaultRule:
@@ -81,6 +89,9 @@ def _validate(settings):
     for key, allowed in SHAPES.items():
         if settings["row_shapes"].get(key, allowed[0]) not in allowed:
             raise ValueError("row_shapes.%s must be one of %s" % (key, ", ".join(allowed)))
+    for key, allowed in CHOICES.items():
+        if settings[key] not in allowed:
+            raise ValueError("%s must be one of %s" % (key, ", ".join(allowed)))
     if int(settings["concurrency_limit"]) < 0:
         raise ValueError("concurrency_limit must be >= 0")
     for key in ("concurrency_retry_after", "throttle_retry_after"):
