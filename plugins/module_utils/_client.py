@@ -17,6 +17,7 @@ import random
 import threading
 import time
 import uuid
+from collections import deque
 from urllib.parse import quote, urlsplit
 
 try:
@@ -208,6 +209,89 @@ class ClientStats:
         return dict((name, getattr(self, name)) for name in self.FIELDS)
 
 
+class ServiceLoad:
+    """What the service says about the tenant's load, and the rate it leaves for this client.
+
+    Live responses carry Rate-Limit-Limit, Rate-Limit-Remaining, Rate-Limit-Reset (about 16 s after Date) and
+    X-Concurrencycount (reference, "Round 2"). Read as a budget of cmdlets over a rolling window W (Reset is when
+    the whole budget is back, so W is about Reset - now while cmdlets run): the tenant serves at most Limit / W
+    cmdlets per second, and what others used of the window (the budget used minus what this client sent in it)
+    is not ours. rate_cap() is that rate less MARGIN, or None without the headers: then nothing changes.
+    """
+
+    MARGIN = 0.03  # below the tenant's rate: evenly sent cmdlets then find a free slot
+    MIN_WINDOW = 1.0  # a Reset closer than this says nothing about the window (an idle tenant)
+    CLOCK_SKEW = 2.0  # beyond this gap between our clock and the Date header, W is measured from Date
+
+    def __init__(self, clock=time.time):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._sent = deque()  # (time, cmdlets) sent in the last window
+        self.limit = None
+        self.remaining = None
+        self.window = None
+        self.concurrency = None  # X-Concurrencycount: cmdlets running at the tenant as the last answer left
+        self.peak_concurrency = 0
+        self.observed_at = None
+
+    def sent(self, cmdlets):
+        now = self._clock()
+        with self._lock:
+            self._sent.append((now, cmdlets))
+            self._forget(now)
+
+    def observe(self, headers):
+        """Read the headers of one response; False when it carries none."""
+        limit = _header_int(headers, "Rate-Limit-Limit")
+        concurrency = _header_int(headers, "X-Concurrencycount")
+        if limit is None and concurrency is None:
+            return False
+        now = self._clock()
+        remaining = _header_int(headers, "Rate-Limit-Remaining")
+        reset = _parse_time(headers.get("Rate-Limit-Reset"))
+        date = _parse_time(headers.get("Date"))
+        with self._lock:
+            if concurrency is not None:
+                self.concurrency = concurrency
+                self.peak_concurrency = max(self.peak_concurrency, concurrency)
+            if limit and remaining is not None and reset is not None:
+                reference = now if date is None or abs(now - date) <= self.CLOCK_SKEW else date
+                window = reset - reference
+                self.limit, self.remaining = limit, min(remaining, limit)
+                if window >= self.MIN_WINDOW:
+                    self.window = window
+                self.observed_at = now
+            self._forget(now)
+        return True
+
+    def rate_cap(self):
+        """Cmdlets per second this client may send (the tenant's rate, less what others use and MARGIN), or None."""
+        with self._lock:
+            if not self.limit or not self.window or self.observed_at is None:
+                return None
+            now = self._clock()
+            if now - self.observed_at > 2 * self.window:
+                return None  # stale: the headers stopped coming
+            ours = sum(count for moment, count in self._sent if moment > now - self.window)
+            others = max(0, self.limit - self.remaining - ours)
+            return max(1.0, (self.limit - others) / self.window * (1.0 - self.MARGIN))
+
+    def _forget(self, now):
+        horizon = now - max(self.window or 0.0, 60.0)
+        while self._sent and self._sent[0][0] < horizon:
+            self._sent.popleft()
+
+
+def _header_int(headers, name):
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
 class MsalHttpClient:
     """The http_client msal uses: our session, our TLS settings, our errors, and retries.
 
@@ -301,6 +385,7 @@ class ExchangeOnlineClient:
         self._connection_id = str(uuid.uuid4())
         self._pause_lock = threading.Lock()
         self._paused_until = 0.0
+        self.load = ServiceLoad()
         # The adaptive window and pacer the pipelines of this client share (_pipeline.flow_control), so a
         # second run (the writes after the reads) starts at the concurrency the first one found.
         self.window = None
@@ -408,7 +493,11 @@ class ExchangeOnlineClient:
             return parse_envelope(_json_body(response))
         raise self.error_for(response.status_code, response.content, command, response.headers)
 
-    def post(self, url, body, cmdlet, retry_safe, describe, page_size=PAGE_SIZE):
+    def rate_cap(self):
+        """Cmdlets per second the service's rate headers leave for this client, or None (see ServiceLoad)."""
+        return self.load.rate_cap()
+
+    def post(self, url, body, cmdlet, retry_safe, describe, page_size=PAGE_SIZE, cmdlets=1):
         """POST with the retry policy; return the first response that is not retried.
 
         What is retried is read from the body before the status (retry_kind): a not-found is final also as
@@ -419,6 +508,7 @@ class ExchangeOnlineClient:
             self._wait_for_rate_limit()
             token = self._tokens.token()
             headers = self._request_headers(token, cmdlet, page_size)
+            self.load.sent(cmdlets)
             response = self._send(url, body, headers, retry_safe, retry, describe)
             if response is None:
                 continue
@@ -490,7 +580,7 @@ class ExchangeOnlineClient:
     # ---- Rate-Limit headers -------------------------------------------------------------------
 
     def _note_rate_limit(self, headers):
-        if headers.get("Rate-Limit-Remaining") != "0":
+        if not self.load.observe(headers) or headers.get("Rate-Limit-Remaining") != "0":
             return
         reset = _parse_time(headers.get("Rate-Limit-Reset"))
         if reset is not None:

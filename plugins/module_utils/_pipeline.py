@@ -210,8 +210,12 @@ class Pacer:
         """Cmdlets per second for a window, None before the first round trip."""
         return window_size / self.round_trip if self.round_trip else None
 
-    def schedule(self, count, window_size):
-        """The clock time at which `count` more cmdlets may be sent (None: at once); waits only for the first answer."""
+    def schedule(self, count, window_size, rate_cap=None):
+        """The clock time at which `count` more cmdlets may be sent (None: at once); waits only for the first answer.
+
+        A window's worth per round trip, and never faster than `rate_cap` cmdlets per second (what the service's
+        rate headers allow), when given.
+        """
         with self._cond:
             while not self._answered:
                 if not self._unpaced or self._unpaced + count <= window_size:
@@ -220,8 +224,11 @@ class Pacer:
                 self._cond.wait()
             if self.round_trip is None:
                 return None
+            rate = window_size / self.round_trip
+            if rate_cap:
+                rate = min(rate, rate_cap)
             start = max(self._clock(), self._next)
-            self._next = start + count * self.round_trip / window_size
+            self._next = start + count / rate
             return start
 
     def sleep_until(self, moment):
@@ -230,9 +237,9 @@ class Pacer:
             if delay > 0:
                 self._sleep(delay)
 
-    def wait(self, count, window_size):
+    def wait(self, count, window_size, rate_cap=None):
         """Block until `count` more cmdlets may be sent."""
-        self.sleep_until(self.schedule(count, window_size))
+        self.sleep_until(self.schedule(count, window_size, rate_cap))
 
 
 def flow_control(client, concurrency, initial_window=None):
@@ -416,9 +423,19 @@ class Pipeline:
         """
         size = self.window.size
         pacer = self.pacer
-        calm = near_the_end(queue.unfinished, pacer.rate(size), pacer.longest_wait, pacer.round_trip)
-        ticket.probing = ticket.count == wanted and not calm
-        return pacer.schedule(ticket.count, size * CALM if calm else size)
+        cap = self._rate_cap()
+        rate = pacer.rate(size)
+        calm = near_the_end(queue.unfinished, rate if cap is None else min(rate or cap, cap), pacer.longest_wait,
+                            pacer.round_trip)
+        # At the rate the service's headers allow, a larger window would only send the same cmdlets sooner into a
+        # full tenant: the window stops growing there (and the pacer keeps to that rate).
+        capped = cap is not None and rate is not None and rate >= cap
+        ticket.probing = ticket.count == wanted and not calm and not capped
+        return pacer.schedule(ticket.count, size * CALM if calm else size, cap)
+
+    def _rate_cap(self):
+        rate_cap = getattr(self.client, "rate_cap", None)
+        return rate_cap() if rate_cap is not None else None
 
     def stop(self, reason):
         """Stop dispatching (callable from any thread): commands already sent finish, every command not yet sent
@@ -522,7 +539,8 @@ class Pipeline:
         client = self.client
         retry_safe = all(task.command.retry_safe for task in tasks)
         response = client.post(client.batch_url(), body, None, retry_safe,
-                               describe="$batch of %s" % ", ".join(sorted(set(t.command.cmdlet for t in tasks))))
+                               describe="$batch of %s" % ", ".join(sorted(set(t.command.cmdlet for t in tasks))),
+                               cmdlets=len(tasks))
         if response.status_code != 200:
             raise client.error_for(response.status_code, response.content, tasks[0].command, response.headers)
         try:

@@ -5,9 +5,12 @@ and ambiguity shapes are in test_conformance_envelope.py, Get-MailboxPermission 
 test_conformance_paging.py.
 """
 
+import datetime
+import email.utils
+import re
 from urllib.parse import urlsplit
 
-from conformance_support import DOMAIN
+from conformance_support import DOMAIN, sub_request
 
 MORE = ("There are more results available than are currently displayed. To view them, increase the value for the "
         "ResultSize parameter.")
@@ -94,3 +97,54 @@ def test_result_size_without_a_link_when_asked(big_api):
     big_api.server.set_faults(result_size_link=False)
     body = big_api.ok("Get-Mailbox", {"ResultSize": 5}, select=["Name"])
     assert len(body["value"]) == 5 and body["@adminapi.warnings"] == [MORE] and "@odata.nextLink" not in body
+
+
+# ---- rate headers from the cost model ---------------------------------------------------------------------------
+
+
+def _reset_in(response):
+    reset = datetime.datetime.fromisoformat(response.headers["Rate-Limit-Reset"].replace("Z", "+00:00"))
+    return reset.timestamp() - email.utils.parsedate_to_datetime(response.headers["Date"]).timestamp()
+
+
+def test_rate_headers_come_from_the_cost_model(api):
+    api.server.set_faults(latency_ms=1, concurrency_limit=10)
+    first = api.invoke("Get-Mailbox", {"Identity": "ceo"})
+    assert first.headers["Rate-Limit-Limit"] == str(10 * 16 * 1000)  # C*W/L executions per W = 16 s
+    assert first.headers["Rate-Limit-Remaining"] == str(10 * 16 * 1000 - 1)
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", first.headers["Rate-Limit-Reset"])
+    assert 15.0 <= _reset_in(first) <= 17.0  # about 16 s after Date, like the live capture
+    batch = api.batch([sub_request(i, "Get-Mailbox", {"Identity": "ceo"}) for i in (1, 2, 3)])
+    assert batch.headers["Rate-Limit-Remaining"] == str(10 * 16 * 1000 - 4)  # sub-requests are executions too
+    assert batch.json()["responses"][0]["headers"].keys() <= {"content-type", "retry-after"}
+
+
+def test_rate_headers_without_a_cost_model_show_the_live_limit(api):
+    response = api.invoke("Get-Mailbox", {"Identity": "ceo"})
+    assert response.headers["Rate-Limit-Limit"] == "30000" and response.headers["Rate-Limit-Remaining"] == "29999"
+
+
+def test_concurrency_count_is_the_slots_in_use_as_the_response_leaves(api):
+    gate = api.server.app.gate(api.server.tenant())
+    held = [gate.try_acquire(0), gate.try_acquire(0)]  # two cmdlets of someone else, running
+    try:
+        assert api.invoke("Get-Mailbox", {"Identity": "ceo"}).headers["X-Concurrencycount"] == "2"
+    finally:
+        gate.release(len(held))
+    assert api.invoke("Get-Mailbox", {"Identity": "ceo"}).headers["X-Concurrencycount"] == "0"
+
+
+def test_rate_headers_can_be_left_out(api):
+    api.server.set_faults(rate_headers=False)
+    response = api.invoke("Get-Mailbox", {"Identity": "ceo"})
+    assert not [name for name in response.headers if name.lower().startswith(("rate-limit", "x-concurrency"))]
+
+
+def test_an_enforced_budget_counts_cmdlets_in_a_rolling_window(api):
+    api.server.set_faults(rate_limit=3, rate_limit_window=60)
+    batch = api.batch([sub_request(i, "Get-Mailbox", {"Identity": "ceo"}) for i in (1, 2, 3, 4)])
+    statuses = [r["status"] for r in batch.json()["responses"]]
+    assert statuses == [200, 200, 200, 429]
+    assert batch.headers["Rate-Limit-Remaining"] == "0"
+    refused = batch.json()["responses"][3]
+    assert 1 <= float(refused["headers"]["retry-after"]) <= 60

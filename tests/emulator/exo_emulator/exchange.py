@@ -14,6 +14,7 @@ from . import errors
 from .cmdlets import CMDLETS, Invocation
 from .entra import APP_ROLE, TokenRejected
 from .errors import ExchangeError
+from .faults import shown_limit
 from .params import bind
 from .tenant import CLOUDS, EXO_RESOURCE_APP_ID
 
@@ -151,7 +152,6 @@ class ExchangeApi:
         self.app.counters.stamp_api_request(tenant.tenant_id if tenant else None)
         try:
             app = self._authenticate(req, tenant)
-            self._spend_budget(tenant, req)
             name, parameters = parse_cmdlet_input(req.body)
         except ExchangeError as exc:
             return self._reply(tenant, req, Outcome.from_error(exc))
@@ -180,7 +180,6 @@ class ExchangeApi:
         self.app.counters.stamp_api_request(tenant.tenant_id if tenant else None)
         try:
             app = self._authenticate(req, tenant)
-            self._spend_budget(tenant, req)
             requests = self._parse_batch(req.body)
         except ExchangeError as exc:
             return self._reply(tenant, req, Outcome.from_error(exc))
@@ -231,16 +230,6 @@ class ExchangeApi:
         exc.headers["x-ms-diagnostics"] = '2000001;reason="%s";error_category="invalid_token"' % reason
         return exc
 
-    def _spend_budget(self, tenant, req):
-        faults = self.app.faults
-        allowed, shown, remaining, reset = self.app.budget(tenant).spend(faults.get("rate_limit"),
-                                                                         faults.get("rate_limit_window"))
-        req.budget = (shown, remaining, reset)
-        if not allowed:
-            self.app.counters.add("throttled", tenant.tenant_id)
-            retry = max(1, math.ceil(reset - time.time()))
-            raise errors.throttled(retry, concurrency=False)
-
     # -- the pipeline -------------------------------------------------------------------------------
     def _prepare(self, call):
         """Everything before the service time: cmdlet, RBAC, scripted and random faults, the concurrency slot."""
@@ -264,10 +253,16 @@ class ExchangeApi:
             counters.add("errors_injected", tenant_id)
             call.outcome = Outcome.from_error(errors.server_error(faults.choice(faults.get("error_statuses"))))
             return
+        budget, window = app.budget(call.tenant), float(faults.get("rate_limit_window"))
+        wait = budget.refusal(int(faults.get("rate_limit")), window)
+        if wait is not None:
+            self._throttle(call, str(max(1, math.ceil(wait))), concurrency=False)
+            return
         active = app.gate(call.tenant).try_acquire(int(faults.get("concurrency_limit")))
         if active is None:
             self._throttle(call, faults.get("concurrency_retry_after"), concurrency=True)
             return
+        budget.record(window)
         counters.observe_concurrency(active, tenant_id)
         counters.add("executions", tenant_id)
         call.slot = True
@@ -502,11 +497,15 @@ class ExchangeApi:
         client_request_id = req.headers.get("client-request-id")
         if client_request_id:
             headers["client-request-id"] = client_request_id
-        if tenant is not None:
-            shown, remaining, reset = req.budget or (30000, 30000, time.time() + 60)
+        faults = self.app.faults
+        if tenant is not None and faults.get("rate_headers"):
+            settings = faults.settings
+            shown, remaining, reset = self.app.budget(tenant).state(shown_limit(settings),
+                                                                    float(settings["rate_limit_window"]))
             headers["Rate-Limit-Limit"] = str(shown)
             headers["Rate-Limit-Remaining"] = str(remaining)
-            headers["Rate-Limit-Reset"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(reset))
+            headers["Rate-Limit-Reset"] = _iso_ms(reset)
+            # slots in use at the tenant as the response leaves (this request's own are released by now)
             headers["X-Concurrencycount"] = str(self.app.gate(tenant).current)
         page_size = parse_page_size(req.headers.get("Prefer"))
         if page_size:
@@ -518,6 +517,10 @@ class ExchangeApi:
             return Reply(outcome.status, headers, outcome.body)
         headers.setdefault("Content-Type", JSON_TYPE)
         return Reply(outcome.status, headers, dumps(outcome.body))
+
+
+def _iso_ms(epoch):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + ".%03dZ" % (int(epoch * 1000) % 1000)
 
 
 def _addresses_invoke(path, segment, tenant):

@@ -9,17 +9,22 @@ expect, or a scripted request never sent, fails the test. Waits are recorded, ne
 """
 
 import base64
+import datetime
+import email.utils
 import json
+import time
 
 import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.m365.exchange.plugins.module_utils import _errors as errors
+from ansible_collections.m365.exchange.plugins.module_utils import _pipeline as pipeline_module
 from ansible_collections.m365.exchange.plugins.module_utils._client import (
     Command,
     ExchangeOnlineClient,
     RetryPolicy,
+    ServiceLoad,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._connection import ConnectionSettings
 from ansible_collections.m365.exchange.plugins.module_utils._pipeline import Pipeline
@@ -421,3 +426,98 @@ def test_result_size_in_a_batch_sets_the_page_size_and_stops_by_row_count(wire):
         .sub_responses((200, rows, {"content-type": "application/json"})))
     (result,) = run_batches(client, [Command("Get-Mailbox", {"ResultSize": 1})])
     assert result.value == [{"Name": "a"}] and result.warnings == []
+
+
+# ---- pacing from the service's rate headers ----------------------------------------------------------------------
+
+
+def rate_headers(limit, remaining, reset_in, concurrency=0, now=None):
+    now = time.time() if now is None else now
+    reset = datetime.datetime.fromtimestamp(now + reset_in, datetime.timezone.utc)
+    return {"Rate-Limit-Limit": str(limit), "Rate-Limit-Remaining": str(remaining),
+            "Rate-Limit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (reset.microsecond // 1000),
+            "X-Concurrencycount": str(concurrency)}
+
+
+def test_the_rate_headers_of_an_answer_give_the_rate_the_tenant_serves(wire):
+    client, _session, waits = wire(Exchange().rows([], headers=rate_headers(3200, 3199, 16.0, concurrency=3)))
+    assert client.rate_cap() is None  # nothing heard yet: nothing changes
+    client.invoke("Get-Mailbox", {"Identity": "info"})
+    assert client.rate_cap() == pytest.approx(3200 / 16.0 * (1 - ServiceLoad.MARGIN), rel=0.01)
+    assert client.load.concurrency == 3 and waits == []
+
+
+def test_without_rate_headers_nothing_changes(wire):
+    client, _session, _waits = wire(Exchange().rows([]))
+    client.invoke("Get-Mailbox", {"Identity": "info"})
+    assert client.rate_cap() is None
+
+
+def test_a_spent_budget_pauses_the_next_request_until_reset(wire):
+    client, _session, waits = wire(Exchange().rows([], headers=rate_headers(100, 0, 5.0)), Exchange().rows([]))
+    client.invoke("Get-Mailbox", {"Identity": "a"})
+    client.invoke("Get-Mailbox", {"Identity": "b"})
+    assert len(waits) == 1 and 4.0 < waits[0] <= 5.0
+
+
+class Clock:
+    def __init__(self, now=1000000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def test_what_others_use_of_the_budget_is_not_ours():
+    clock = Clock()
+    load = ServiceLoad(clock)
+    load.sent(400)  # ours, in the window
+    load.observe(rate_headers(3200, 1200, 16.0, now=clock.now))  # 2,000 used: 400 ours, 1,600 others'
+    assert load.rate_cap() == pytest.approx((3200 - 1600) / 16.0 * (1 - ServiceLoad.MARGIN), rel=0.01)
+    clock.now += 40.0
+    assert load.rate_cap() is None  # the headers stopped coming: stale
+
+
+def test_a_skewed_clock_measures_the_window_from_the_date_header():
+    clock = Clock()
+    load = ServiceLoad(clock)
+    service_now = clock.now - 300.0  # our clock is five minutes ahead of the service's
+    headers = rate_headers(3200, 3200, 16.0, now=service_now)
+    headers["Date"] = email.utils.formatdate(service_now, usegmt=True)
+    load.observe(headers)
+    assert load.window == pytest.approx(16.0, abs=1.0)
+
+
+def test_the_pacer_never_sends_faster_than_the_rate_cap():
+    now = [100.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(round(seconds, 6))
+        now[0] += seconds
+    pacer = pipeline_module.Pacer(lambda: now[0], sleep)
+    pacer.observe(0.01)  # a window of 10 per 10 ms would be 1,000 cmdlets/s
+    for _unused in range(4):
+        pacer.wait(2, 10, rate_cap=100.0)
+    assert slept == [0.02, 0.02, 0.02]
+
+
+def test_the_window_stops_growing_at_the_rate_the_service_allows():
+    class Capped:
+        retry_policy = RetryPolicy()
+        cap = None
+
+        def rate_cap(self):
+            return self.cap
+
+    client = Capped()
+    run = Pipeline(client, concurrency=64, initial_window=20)
+    run.pacer.observe(0.1)  # 20 per 0.1 s: 200 cmdlets/s
+    queue = pipeline_module._WorkQueue(reads(*["m%d" % i for i in range(100)]))  # pylint: disable=protected-access
+    ticket = run.window.acquire(3)
+    run._schedule(queue, ticket, 3)  # pylint: disable=protected-access
+    assert ticket.probing
+    client.cap = 150.0
+    ticket = run.window.acquire(3)
+    run._schedule(queue, ticket, 3)  # pylint: disable=protected-access
+    assert not ticket.probing
