@@ -516,8 +516,9 @@ def test_the_window_stops_growing_at_the_rate_the_service_allows():
     queue = pipeline_module._WorkQueue(reads(*["m%d" % i for i in range(100)]))  # pylint: disable=protected-access
     ticket = run.window.acquire(3)
     run._schedule(queue, ticket, 3)  # pylint: disable=protected-access
-    assert ticket.probing
+    assert ticket.probing and run.window.target == pipeline_module.TARGET_THROTTLED
     client.cap = 150.0
     ticket = run.window.acquire(3)
     run._schedule(queue, ticket, 3)  # pylint: disable=protected-access
     assert not ticket.probing
+    assert run.window.target == pipeline_module.TARGET_THROTTLED_WITH_RATE < pipeline_module.TARGET_THROTTLED
