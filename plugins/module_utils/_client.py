@@ -215,8 +215,10 @@ class ServiceLoad:
     Live responses carry Rate-Limit-Limit, Rate-Limit-Remaining, Rate-Limit-Reset (about 16 s after Date) and
     X-Concurrencycount (reference, "Round 2"). Read as a budget of cmdlets over a rolling window W (Reset is when
     the whole budget is back, so W is about Reset - now while cmdlets run): the tenant serves at most Limit / W
-    cmdlets per second, and what others used of the window (the budget used minus what this client sent in it)
-    is not ours. rate_cap() is that rate less MARGIN, or None without the headers: then nothing changes.
+    cmdlets per second. X-Concurrencycount says whether someone else runs cmdlets right now (more cmdlets at the
+    tenant than this client has in flight); only then is what others used of the window (the budget used minus
+    what this client sent in it) not ours. rate_cap() is that rate less MARGIN, or None without the headers: then
+    nothing changes.
     """
 
     MARGIN = 0.03  # below the tenant's rate: evenly sent cmdlets then find a free slot
@@ -227,21 +229,29 @@ class ServiceLoad:
         self._clock = clock
         self._lock = threading.Lock()
         self._sent = deque()  # (time, cmdlets) sent in the last window
+        self.in_flight = 0  # cmdlets of this client sent and not yet answered
         self.limit = None
         self.remaining = None
         self.window = None
         self.concurrency = None  # X-Concurrencycount: cmdlets running at the tenant as the last answer left
-        self.peak_concurrency = 0
+        self.foreign = 0  # of those, more than this client had in flight: someone else's
         self.observed_at = None
 
     def sent(self, cmdlets):
         now = self._clock()
         with self._lock:
             self._sent.append((now, cmdlets))
+            self.in_flight += cmdlets
             self._forget(now)
 
-    def observe(self, headers):
-        """Read the headers of one response; False when it carries none."""
+    def answered(self, cmdlets, headers):
+        """A response to `cmdlets` sent cmdlets arrived (or the request failed: headers None)."""
+        with self._lock:
+            self.in_flight = max(0, self.in_flight - cmdlets)
+        return self.observe(headers, cmdlets) if headers is not None else False
+
+    def observe(self, headers, cmdlets=0):
+        """Read the headers of one response to `cmdlets` cmdlets; False when it carries none."""
         limit = _header_int(headers, "Rate-Limit-Limit")
         concurrency = _header_int(headers, "X-Concurrencycount")
         if limit is None and concurrency is None:
@@ -252,8 +262,9 @@ class ServiceLoad:
         date = _parse_time(headers.get("Date"))
         with self._lock:
             if concurrency is not None:
+                # the answered cmdlets released their slots before the count was taken
                 self.concurrency = concurrency
-                self.peak_concurrency = max(self.peak_concurrency, concurrency)
+                self.foreign = max(0, concurrency - self.in_flight)
             if limit and remaining is not None and reset is not None:
                 reference = now if date is None or abs(now - date) <= self.CLOCK_SKEW else date
                 window = reset - reference
@@ -272,8 +283,10 @@ class ServiceLoad:
             now = self._clock()
             if now - self.observed_at > 2 * self.window:
                 return None  # stale: the headers stopped coming
-            ours = sum(count for moment, count in self._sent if moment > now - self.window)
-            others = max(0, self.limit - self.remaining - ours)
+            others = 0
+            if self.foreign or self.concurrency is None:
+                ours = sum(count for moment, count in self._sent if moment > now - self.window)
+                others = max(0, self.limit - self.remaining - ours)
             return max(1.0, (self.limit - others) / self.window * (1.0 - self.MARGIN))
 
     def _forget(self, now):
@@ -509,10 +522,10 @@ class ExchangeOnlineClient:
             token = self._tokens.token()
             headers = self._request_headers(token, cmdlet, page_size)
             self.load.sent(cmdlets)
-            response = self._send(url, body, headers, retry_safe, retry, describe)
+            response = self._send(url, body, headers, retry_safe, retry, describe, cmdlets)
             if response is None:
                 continue
-            self._note_rate_limit(response.headers)
+            self._note_rate_limit(response.headers, cmdlets)
             status = response.status_code
             if cmdlet and status != 401:
                 self.stats.add(cmdlets=1)
@@ -536,15 +549,17 @@ class ExchangeOnlineClient:
             self.stats.add(retries=1)
             self._sleep(delay)
 
-    def _send(self, url, body, headers, retry_safe, retry, describe):
+    def _send(self, url, body, headers, retry_safe, retry, describe, cmdlets=1):
         """One HTTP attempt; None when a connection failure should be retried."""
         self.stats.add(http_requests=1, batch_requests=0 if "X-CmdletName" in headers else 1)
         try:
             prepared = self._session.prepare_request(requests.Request("POST", url, data=body, headers=headers))
             return self._session.send(prepared, timeout=self._timeout, **self._environment(url))
         except requests.exceptions.SSLError as exc:
+            self.load.answered(cmdlets, None)
             raise tls_error(url, exc)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            self.load.answered(cmdlets, None)
             reached = not isinstance(exc, requests.exceptions.ConnectTimeout) and not _refused(exc)
             delay = retry.after_failure() if (retry_safe or not reached) else None
             if delay is None:
@@ -579,8 +594,8 @@ class ExchangeOnlineClient:
 
     # ---- Rate-Limit headers -------------------------------------------------------------------
 
-    def _note_rate_limit(self, headers):
-        if not self.load.observe(headers) or headers.get("Rate-Limit-Remaining") != "0":
+    def _note_rate_limit(self, headers, cmdlets=1):
+        if not self.load.answered(cmdlets, headers) or headers.get("Rate-Limit-Remaining") != "0":
             return
         reset = _parse_time(headers.get("Rate-Limit-Reset"))
         if reset is not None:

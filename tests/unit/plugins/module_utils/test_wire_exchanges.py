@@ -471,11 +471,23 @@ class Clock:
 def test_what_others_use_of_the_budget_is_not_ours():
     clock = Clock()
     load = ServiceLoad(clock)
-    load.sent(400)  # ours, in the window
-    load.observe(rate_headers(3200, 1200, 16.0, now=clock.now))  # 2,000 used: 400 ours, 1,600 others'
+    load.sent(400)  # ours, in the window, answered below; 5 cmdlets of someone else still run at the tenant
+    load.answered(400, rate_headers(3200, 1200, 16.0, concurrency=5, now=clock.now))  # 2,000 used, 1,600 others'
+    assert load.foreign == 5
     assert load.rate_cap() == pytest.approx((3200 - 1600) / 16.0 * (1 - ServiceLoad.MARGIN), rel=0.01)
     clock.now += 40.0
     assert load.rate_cap() is None  # the headers stopped coming: stale
+
+
+def test_a_budget_used_by_a_finished_run_does_not_slow_this_one():
+    """Executions of a run that ended (the previous module process) are in the window, but nobody else runs
+    cmdlets now (X-Concurrencycount): the whole rate is ours."""
+    clock = Clock()
+    load = ServiceLoad(clock)
+    load.sent(2)
+    load.answered(2, rate_headers(3200, 400, 16.0, concurrency=0, now=clock.now))
+    assert load.foreign == 0
+    assert load.rate_cap() == pytest.approx(3200 / 16.0 * (1 - ServiceLoad.MARGIN), rel=0.01)
 
 
 def test_a_skewed_clock_measures_the_window_from_the_date_header():
