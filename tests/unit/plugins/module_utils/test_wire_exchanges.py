@@ -199,8 +199,8 @@ NOT_FOUND_BODIES = {
                                           pipe(NOT_FOUND_TYPE, NOT_FOUND_TEXT))),
     "500, JSON detail": (500, error_body("InternalServerError", "Error executing cmdlet",
                                          json_detail(NOT_FOUND_TYPE, NOT_FOUND_TEXT))),
-    "404, JSON detail": (404, error_body("NotFound", "Error executing cmdlet", json_detail(NOT_FOUND_TYPE,
-                                                                                          NOT_FOUND_TEXT))),
+    "404, JSON detail": (404, error_body("NotFound", "Error executing cmdlet",
+                                         json_detail(NOT_FOUND_TYPE, NOT_FOUND_TEXT))),
     "500, text only": (500, error_body("InternalServerError", "Error executing cmdlet", "|" + "|" + NOT_FOUND_TEXT)),
 }
 
@@ -220,9 +220,8 @@ def test_not_found_in_every_shape_is_not_found_and_sent_once(wire, shape):
 
 
 def test_the_exception_type_header_names_a_bare_500(wire):
-    client, _session, waits = wire(Exchange().reply(500, {"error": {"code": "InternalServerError",
-                                                                    "message": "Error executing cmdlet"}},
-                                                   {"x-ExceptionType": NOT_FOUND_TYPE}))
+    bare = {"error": {"code": "InternalServerError", "message": "Error executing cmdlet"}}
+    client, _session, waits = wire(Exchange().reply(500, bare, {"x-ExceptionType": NOT_FOUND_TYPE}))
     with pytest.raises(errors.NotFoundError):
         client.invoke("Get-Mailbox", {"Identity": "nobody@contoso.com"})
     assert waits == [] and client.stats.retries == 0
@@ -320,9 +319,9 @@ def test_a_short_page_under_result_size_keeps_reading(wire):
 
 
 def test_max_rows_stops_a_read_without_result_size(wire):
+    rows = [{"Name": str(i)} for i in range(5)]
     client, _session, _waits = wire(
-        Exchange().header("Prefer", "odata.maxpagesize=5").rows([{"Name": str(i)} for i in range(5)], [MORE],
-                                                               INVOKE + "?%24skiptoken=x"))
+        Exchange().header("Prefer", "odata.maxpagesize=5").rows(rows, [MORE], INVOKE + "?%24skiptoken=x"))
     result = client.execute(Command("Get-Recipient", {"ResultSize": "Unlimited"}), max_rows=5)
     assert len(result.value) == 5
 
