@@ -46,6 +46,15 @@ options:
     description:
       - The Microsoft 365 cloud, named as the ExchangeEnvironmentName of the ExchangeOnlineManagement module.
       - It selects the Entra ID login host, the Exchange Online host and the token scope.
+      - V(O365Default) (also GCC) uses C(login.microsoftonline.com) and C(outlook.office365.com);
+        V(O365USGovGCCHigh) C(login.microsoftonline.us) and C(outlook.office365.us);
+        V(O365USGovDoD) C(login.microsoftonline.us) and C(outlook-dod.office365.us);
+        V(O365China) (21Vianet) C(login.chinacloudapi.cn) and C(partner.outlook.cn).
+      - For DoD the host is the one Microsoft's Exchange Online Admin API documentation names (the
+        ExchangeOnlineManagement module documents C(webmail.apps.mil)). For 21Vianet it is the host the
+        ExchangeOnlineManagement module uses for the same C(adminapi/beta) endpoint this collection calls (the Admin
+        API documentation names C(outlook.office365.cn) for its C(adminapi/v2.0) endpoints). If your tenant answers
+        on the other host, set O(api_url) to it; the token scope stays the one of O(environment).
       - If not set, the environment variable E(EXO_ENVIRONMENT) is used, then V(O365Default).
     type: str
     choices: [O365China, O365Default, O365USGovDoD, O365USGovGCCHigh]
@@ -58,7 +67,9 @@ options:
     type: str
   api_url:
     description:
-      - Overrides the Exchange Online host of O(environment), for example V(https://outlook.office365.com).
+      - Overrides the Exchange Online host of O(environment), for example V(https://outlook.office365.com), or
+        V(https://outlook.office365.cn) or V(https://webmail.apps.mil) (see O(environment)). The token scope still
+        follows O(environment).
       - If not set, the environment variable E(EXO_API_URL) is used.
     type: str
   ca_path:

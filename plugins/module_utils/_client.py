@@ -17,6 +17,7 @@ import random
 import threading
 import time
 import uuid
+from collections import deque
 from urllib.parse import quote, urlsplit
 
 try:
@@ -28,12 +29,15 @@ except ImportError:
 from ansible_collections.m365.exchange.plugins.module_utils._admin_api import V2, v2_endpoint
 from ansible_collections.m365.exchange.plugins.module_utils._auth import TokenProvider
 from ansible_collections.m365.exchange.plugins.module_utils._errors import (
+    RETRY_FAILED,
+    RETRY_THROTTLED,
     ConfigurationError,
     ExchangeError,
     PagingExpiredError,
     TransientError,
     error_from_fault,
     parse_fault,
+    retry_kind,
 )
 from ansible_collections.m365.exchange.plugins.module_utils._parsing import parse_envelope
 
@@ -52,6 +56,21 @@ def is_retry_safe(cmdlet):
     return cmdlet.startswith("Get-") or cmdlet in RETRY_SAFE_WRITES
 
 
+def result_size_rows(value):
+    """A -ResultSize value as a row count: a positive number (int or digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    return None
+
+
+def page_size_for(max_rows):
+    return min(max_rows, PAGE_SIZE) if max_rows else PAGE_SIZE
+
+
 class Command:
     """One cmdlet invocation."""
 
@@ -66,6 +85,17 @@ class Command:
     @property
     def identity(self):
         return self.parameters.get("Identity")
+
+    @property
+    def max_rows(self):
+        """The most rows the command asks for: a number given as -ResultSize, else None (Unlimited, or the
+        cmdlet's default)."""
+        return result_size_rows(self.parameters.get("ResultSize"))
+
+    @property
+    def page_size(self):
+        """Rows per page: min(ResultSize, PAGE_SIZE), as the v3 module asks."""
+        return page_size_for(self.max_rows)
 
     def body(self):
         return {"CmdletInput": {"CmdletName": self.cmdlet, "Parameters": self.parameters}}
@@ -153,7 +183,16 @@ def parse_retry_after(value):
 
 
 class ClientStats:
-    """Counters of what the client sent, for results and benchmarks."""
+    """Counters of what the client sent, for results and benchmarks; single requests and $batch sub-requests
+    count the same way.
+
+    http_requests: HTTP requests sent (every attempt, InvokeCommand and $batch); batch_requests: the $batch
+    ones among them; cmdlets: cmdlet answers received, one per InvokeCommand response and one per $batch
+    sub-response (page follow-ups, throttled and repeated attempts included; a 401 is not one); throttled:
+    answers that refused for throttling (HTTP 429 or the concurrency refusal, whatever its status), cmdlets
+    and whole $batch requests; retries: requests and sub-requests sent again after throttling, a server error
+    or a dropped connection; token_renewals: tokens fetched again after a 401.
+    """
 
     FIELDS = ("http_requests", "batch_requests", "cmdlets", "throttled", "retries", "token_renewals")
 
@@ -169,6 +208,102 @@ class ClientStats:
 
     def as_dict(self):
         return dict((name, getattr(self, name)) for name in self.FIELDS)
+
+
+class ServiceLoad:
+    """What the service says about the tenant's load, and the rate it leaves for this client.
+
+    Live responses carry Rate-Limit-Limit, Rate-Limit-Remaining, Rate-Limit-Reset (about 16 s after Date) and
+    X-Concurrencycount (reference, "Round 2"). Read as a budget of cmdlets over a rolling window W (Reset is when
+    the whole budget is back, so W is about Reset - now while cmdlets run): the tenant serves at most Limit / W
+    cmdlets per second. X-Concurrencycount says whether someone else runs cmdlets right now (more cmdlets at the
+    tenant than this client has in flight); only then is what others used of the window (the budget used minus
+    what this client sent in it) not ours. rate_cap() is that rate less MARGIN, or None without the headers: then
+    nothing changes.
+    """
+
+    MARGIN = 0.03  # below the tenant's rate: evenly sent cmdlets then find a free slot
+    MIN_WINDOW = 1.0  # a Reset closer than this says nothing about the window (an idle tenant)
+    CLOCK_SKEW = 2.0  # beyond this gap between our clock and the Date header, W is measured from Date
+
+    def __init__(self, clock=time.time):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._sent = deque()  # (time, cmdlets) sent in the last window
+        self.in_flight = 0  # cmdlets of this client sent and not yet answered
+        self.limit = None
+        self.remaining = None
+        self.window = None
+        self.concurrency = None  # X-Concurrencycount: cmdlets running at the tenant as the last answer left
+        self.foreign = 0  # of those, more than this client had in flight: someone else's
+        self.observed_at = None
+
+    def sent(self, cmdlets):
+        now = self._clock()
+        with self._lock:
+            self._sent.append((now, cmdlets))
+            self.in_flight += cmdlets
+            self._forget(now)
+
+    def answered(self, cmdlets, headers):
+        """A response to `cmdlets` sent cmdlets arrived (or the request failed: headers None)."""
+        with self._lock:
+            self.in_flight = max(0, self.in_flight - cmdlets)
+        return self.observe(headers, cmdlets) if headers is not None else False
+
+    def observe(self, headers, cmdlets=0):
+        """Read the headers of one response to `cmdlets` cmdlets; False when it carries none."""
+        limit = _header_int(headers, "Rate-Limit-Limit")
+        concurrency = _header_int(headers, "X-Concurrencycount")
+        if limit is None and concurrency is None:
+            return False
+        now = self._clock()
+        remaining = _header_int(headers, "Rate-Limit-Remaining")
+        reset = _parse_time(headers.get("Rate-Limit-Reset"))
+        date = _parse_time(headers.get("Date"))
+        with self._lock:
+            if concurrency is not None:
+                # the answered cmdlets released their slots before the count was taken
+                self.concurrency = concurrency
+                self.foreign = max(0, concurrency - self.in_flight)
+            if limit and remaining is not None and reset is not None:
+                reference = now if date is None or abs(now - date) <= self.CLOCK_SKEW else date
+                window = reset - reference
+                self.limit, self.remaining = limit, min(remaining, limit)
+                if window >= self.MIN_WINDOW:
+                    self.window = window
+                self.observed_at = now
+            self._forget(now)
+        return True
+
+    def rate_cap(self):
+        """Cmdlets per second this client may send (the tenant's rate, less what others use and MARGIN), or None."""
+        with self._lock:
+            if not self.limit or not self.window or self.observed_at is None:
+                return None
+            now = self._clock()
+            if now - self.observed_at > 2 * self.window:
+                return None  # stale: the headers stopped coming
+            others = 0
+            if self.foreign or self.concurrency is None:
+                ours = sum(count for moment, count in self._sent if moment > now - self.window)
+                others = max(0, self.limit - self.remaining - ours)
+            return max(1.0, (self.limit - others) / self.window * (1.0 - self.MARGIN))
+
+    def _forget(self, now):
+        horizon = now - max(self.window or 0.0, 60.0)
+        while self._sent and self._sent[0][0] < horizon:
+            self._sent.popleft()
+
+
+def _header_int(headers, name):
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
 
 
 class MsalHttpClient:
@@ -246,11 +381,12 @@ class ExchangeOnlineClient:
     """Runs cmdlets through InvokeCommand; thread-safe, one token per process."""
 
     def __init__(self, settings, session=None, token_provider=None, retry_policy=None, pool_size=32,
-                 timeout=(15, 300)):
+                 timeout=(15, 300), sleep=time.sleep):
         if requests is None:
             raise ConfigurationError("the Python package 'requests' is required")
         self.settings = settings
         self.stats = ClientStats()
+        self._sleep = sleep
         self.retry_policy = retry_policy or RetryPolicy()
         self._session = session or new_session(pool_size)
         self._verify = settings.verify
@@ -265,6 +401,7 @@ class ExchangeOnlineClient:
         self._connection_id = str(uuid.uuid4())
         self._pause_lock = threading.Lock()
         self._paused_until = 0.0
+        self.load = ServiceLoad()
         # The adaptive window and pacer the pipelines of this client share (_pipeline.flow_control), so a
         # second run (the writes after the reads) starts at the concurrency the first one found.
         self.window = None
@@ -277,22 +414,35 @@ class ExchangeOnlineClient:
         """Run one cmdlet and return every row of every page."""
         return self.execute(Command(cmdlet, parameters, select))
 
-    def execute(self, command, consume=None):
-        """Every row of the command, across pages: consume(pages) returns what to return (by default one
-        CommandResult of all rows). After a refused page link consume is called again with a fresh read,
-        so a consume that keeps state must tolerate seeing the first rows twice."""
+    def execute(self, command, consume=None, max_rows=None):
+        """Every row of the command, across pages, or at most `max_rows` (default: a number given as
+        -ResultSize): consume(pages) returns what to return (by default one CommandResult of all rows). After a
+        refused page link consume is called again with a fresh read, so a consume that keeps state must tolerate
+        seeing the first rows twice."""
         consume = consume or _collect
+        max_rows = command.max_rows if max_rows is None else max_rows
         try:
-            return consume(self.iter_pages(command))
+            return consume(self.iter_pages(command, page_size=page_size_for(max_rows), max_rows=max_rows))
         except PagingExpiredError:
             # Some tenants refuse every nextLink at once (a live report): ask again for one unpaged response.
-            return consume(self.iter_pages(command, page_size=None))
+            return consume(self.iter_pages(command, page_size=None, max_rows=max_rows))
 
-    def iter_pages(self, command, next_link=None, page_size=PAGE_SIZE):
-        """Yield one CommandResult per page, following @odata.nextLink (or starting at next_link)."""
+    def iter_pages(self, command, next_link=None, page_size=PAGE_SIZE, max_rows=None):
+        """Yield one CommandResult per page, following @odata.nextLink (or starting at next_link).
+
+        With `max_rows`, stop once that many rows are in: the service answers -ResultSize N with N rows, a
+        nextLink and the "more results" warning, and a link that is not needed is never followed (nor its
+        warning kept).
+        """
         url = self.follow_url(next_link, command) if next_link else self.command_url(command)
+        left = max_rows
         while url:
             page = self.call(url, command, page_size)
+            if left is not None and len(page.rows) >= left:
+                yield CommandResult(page.rows[:left], _page_warnings(page, complete=True))
+                return
+            if left is not None:
+                left -= len(page.rows)
             yield CommandResult(page.rows, _page_warnings(page))
             url = self.follow_url(page.next_link, command) if page.next_link else None
 
@@ -367,55 +517,70 @@ class ExchangeOnlineClient:
         """POST one InvokeCommand request with retries; return the parsed Page or raise."""
         body = json.dumps(command.body())
         response = self.post(url, body, command.cmdlet, command.retry_safe, describe=command, page_size=page_size)
-        self.stats.add(cmdlets=1)
         if response.status_code == 200:
             return parse_envelope(_json_body(response))
         raise self.error_for(response.status_code, response.content, command, response.headers)
 
-    def post(self, url, body, cmdlet, retry_safe, describe, page_size=PAGE_SIZE):
-        """POST with the retry policy; return the first response that is not retried."""
+    def rate_cap(self):
+        """Cmdlets per second the service's rate headers leave for this client, or None (see ServiceLoad)."""
+        return self.load.rate_cap()
+
+    def post(self, url, body, cmdlet, retry_safe, describe, page_size=PAGE_SIZE, cmdlets=1):
+        """POST with the retry policy; return the first response that is not retried.
+
+        What is retried is read from the body before the status (retry_kind): a not-found is final also as
+        HTTP 500, the plain-text concurrency refusal is throttling whatever its status.
+        """
         retry = self.retry_policy.start()
         while True:
             self._wait_for_rate_limit()
             token = self._tokens.token()
             headers = self._request_headers(token, cmdlet, page_size)
-            response = self._send(url, body, headers, retry_safe, retry, describe)
+            self.load.sent(cmdlets)
+            response = self._send(url, body, headers, retry_safe, retry, describe, cmdlets)
             if response is None:
                 continue
-            self._note_rate_limit(response.headers)
+            self._note_rate_limit(response.headers, cmdlets)
             status = response.status_code
+            if cmdlet and status != 401:
+                self.stats.add(cmdlets=1)
+            if status == 200:
+                return response
             if status == 401 and not retry.token_renewed:
                 retry.token_renewed = True
                 self._tokens.invalidate(token)
                 self.stats.add(token_renewals=1)
                 continue
-            if status == 429:
+            reason = retry_kind(parse_fault(status, response.content, response.headers))
+            if reason == RETRY_THROTTLED:
                 delay = retry.after_throttle(parse_retry_after(response.headers.get("Retry-After")))
                 self.stats.add(throttled=1)
-            elif status >= 500 and retry_safe:
+            elif reason == RETRY_FAILED and retry_safe:
                 delay = retry.after_failure()
             else:
                 return response
             if delay is None:
                 return response
             self.stats.add(retries=1)
-            time.sleep(delay)
+            self._sleep(delay)
 
-    def _send(self, url, body, headers, retry_safe, retry, describe):
+    def _send(self, url, body, headers, retry_safe, retry, describe, cmdlets=1):
         """One HTTP attempt; None when a connection failure should be retried."""
         self.stats.add(http_requests=1, batch_requests=0 if "X-CmdletName" in headers else 1)
         try:
             prepared = self._session.prepare_request(requests.Request("POST", url, data=body, headers=headers))
             return self._session.send(prepared, timeout=self._timeout, **self._environment(url))
         except requests.exceptions.SSLError as exc:
+            self.load.answered(cmdlets, None)
             raise tls_error(url, exc)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            self.load.answered(cmdlets, None)
             reached = not isinstance(exc, requests.exceptions.ConnectTimeout) and not _refused(exc)
             delay = retry.after_failure() if (retry_safe or not reached) else None
             if delay is None:
                 raise self._connection_error(url, exc, describe, reached)
             self.stats.add(retries=1)
-            time.sleep(delay)
+            self._sleep(delay)
             return None
 
     def _environment(self, url):
@@ -430,7 +595,7 @@ class ExchangeOnlineClient:
 
     def error_for(self, status, content, command, headers=None):
         request_id = (headers or {}).get("request-id")
-        return error_from_fault(parse_fault(status, content), command.cmdlet, command.identity, request_id)
+        return error_from_fault(parse_fault(status, content, headers), command.cmdlet, command.identity, request_id)
 
     def _connection_error(self, url, exc, describe, reached):
         what = describe.cmdlet if isinstance(describe, Command) else describe
@@ -444,8 +609,8 @@ class ExchangeOnlineClient:
 
     # ---- Rate-Limit headers -------------------------------------------------------------------
 
-    def _note_rate_limit(self, headers):
-        if headers.get("Rate-Limit-Remaining") != "0":
+    def _note_rate_limit(self, headers, cmdlets=1):
+        if not self.load.answered(cmdlets, headers) or headers.get("Rate-Limit-Remaining") != "0":
             return
         reset = _parse_time(headers.get("Rate-Limit-Reset"))
         if reset is not None:
@@ -455,7 +620,7 @@ class ExchangeOnlineClient:
     def _wait_for_rate_limit(self):
         delay = self._paused_until - time.time()
         if delay > 0:
-            time.sleep(delay)
+            self._sleep(delay)
 
 
 def _collect(pages):
@@ -466,10 +631,15 @@ def _collect(pages):
     return result
 
 
-def _page_warnings(page):
-    if page.next_link:
-        return [w for w in page.warnings if not w.startswith(MORE_RESULTS_WARNING)]
+def _page_warnings(page, complete=False):
+    """The "more results" warning is noise on a page whose link is followed, or once every row asked for is in."""
+    if page.next_link or complete:
+        return without_more_results(page.warnings)
     return page.warnings
+
+
+def without_more_results(warnings):
+    return [w for w in warnings if not w.startswith(MORE_RESULTS_WARNING)]
 
 
 def _json_body(response):

@@ -14,6 +14,12 @@ from ansible.module_utils.errors import AnsibleFallbackNotFound
 from ansible_collections.m365.exchange.plugins.module_utils._admin_api import ADMIN_APIS, INVOKE_COMMAND
 from ansible_collections.m365.exchange.plugins.module_utils._errors import ConfigurationError
 
+# (login host, Exchange Online host) per ExchangeEnvironmentName; the token scope is "<Exchange host>/.default".
+# GCC High: both of Microsoft's sources agree. DoD: outlook-dod.office365.us, the host of Microsoft's Exchange
+# Online Admin API documentation (learn.microsoft.com/exchange/reference/admin-api-get-started) and of Microsoft's
+# DoD endpoint list; Connect-ExchangeOnline documents webmail.apps.mil. 21Vianet: partner.outlook.cn, where the
+# ExchangeOnlineManagement module reaches the adminapi/beta endpoint this collection calls; the Admin API
+# documentation gives outlook.office365.cn for adminapi/v2.0. api_url overrides the host (doc_fragments/connection.py).
 CLOUDS = {
     "O365Default": ("https://login.microsoftonline.com", "https://outlook.office365.com"),
     "O365USGovGCCHigh": ("https://login.microsoftonline.us", "https://outlook.office365.us"),

@@ -115,40 +115,153 @@ class Fault:
         self.text = text
         self.error_id = error_id
 
+    @property
+    def kind(self):
+        """What the body says happened, whatever the HTTP status (see fault_kind)."""
+        return fault_kind(self)
 
-def parse_fault(status, body):
-    """Read an Exchange error body (JSON, text, or the NUL-filled 403 body)."""
+
+# What an error body says, read from its exception type and text before its HTTP status: the service sends a
+# not-found as 404 or as 500, an ambiguous name typed as ManagementObjectNotFoundException, and its concurrency
+# refusal in plain text with more than one status (reference, "Round 2").
+AMBIGUOUS = "ambiguous"
+NOT_FOUND = "not_found"
+THROTTLED = "throttled"
+ACL_LIMIT = "acl_limit"
+PAGING_EXPIRED = "paging_expired"
+BAD_PARAMETER = "bad_parameter"
+# Kinds that no retry can change: never worth another attempt, whatever the status.
+FINAL_KINDS = frozenset((AMBIGUOUS, NOT_FOUND, ACL_LIMIT, PAGING_EXPIRED, BAD_PARAMETER))
+
+_AMBIGUOUS_TEXT = re.compile(r"matches multiple entries", re.IGNORECASE)
+_NOT_FOUND_TEXT = re.compile(r"couldn't be found|could not be found|couldn't find object|could not find object",
+                             re.IGNORECASE)
+_THROTTLED_TEXT = re.compile(r"maximum number of concurrent requests|too many concurrent requests", re.IGNORECASE)
+_PARAMETER_TYPES = ("ParameterBindingException", "ParameterTransformationException",
+                    "AmbiguousParameterSetException")
+
+
+def fault_kind(fault):
+    """AMBIGUOUS, NOT_FOUND, THROTTLED, ACL_LIMIT, PAGING_EXPIRED, BAD_PARAMETER or None (decide by status).
+
+    The text decides before the type: "'x' matches multiple entries" typed as ManagementObjectNotFoundException
+    is an ambiguous name, not a missing object.
+    """
+    text = fault.text or ""
+    error_type = fault.error_type or ""
+    if _AMBIGUOUS_TEXT.search(text) or "ManagementObjectAmbiguousException" in error_type:
+        return AMBIGUOUS
+    if "ManagementObjectNotFoundException" in error_type or _NOT_FOUND_TEXT.search(text):
+        return NOT_FOUND
+    if _THROTTLED_TEXT.search(text) or "ThrottlingException" in error_type:
+        return THROTTLED
+    if "maximum allowed access control entries" in text.lower():
+        return ACL_LIMIT
+    if "pagination request" in text.lower():
+        return PAGING_EXPIRED
+    if any(name in error_type for name in _PARAMETER_TYPES):
+        return BAD_PARAMETER
+    if fault.status == 404 and not error_type:
+        return NOT_FOUND
+    return None
+
+
+# What a caller does with a failed attempt.
+RETRY_THROTTLED = "throttled"  # wait for Retry-After (or back off) and send again; counts as throttled
+RETRY_FAILED = "failed"  # back off and send again, if the command is safe to send twice
+
+
+def retry_kind(fault):
+    """RETRY_THROTTLED, RETRY_FAILED or None (the answer is final) for a response that is not a success.
+
+    The body decides first: a not-found is never worth a retry, also as HTTP 500; the plain-text concurrency
+    refusal is throttling whatever the status. Then the status: 429 is throttling, 5xx a failure.
+    """
+    kind = fault_kind(fault)
+    if kind in FINAL_KINDS:
+        return None
+    if kind == THROTTLED or fault.status == 429:
+        return RETRY_THROTTLED
+    if fault.status is not None and fault.status >= 500:
+        return RETRY_FAILED
+    return None
+
+
+def parse_fault(status, body, headers=None):
+    """Read an Exchange error body (JSON, text, or the NUL-filled 403 body); `headers` may add x-ExceptionType."""
     error = _error_object(body)
     if error is None:
         text = _printable_text(body)
-        return Fault(status, text=text or None)
-    fault = Fault(status, code=error.get("code"), text=error.get("message"))
-    if not _read_detail(fault, error.get("details")):
-        _read_inner_error(fault, error.get("innererror"))
+        fault = Fault(status, text=text or None)
+    else:
+        fault = Fault(status, code=error.get("code"), text=error.get("message"))
+        has_detail = _read_detail(fault, error.get("details"))
+        _read_inner_error(fault, error.get("innererror"), take_text=not has_detail)
+    if not fault.error_type and headers:
+        fault.error_type = _header(headers, "x-ExceptionType") or None
     return fault
 
 
+def _header(headers, name):
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        for key, candidate in headers.items():
+            if str(key).lower() == lowered:
+                return candidate
+    return value
+
+
 def _read_detail(fault, details):
-    """details[].message is "ErrorId|FullExceptionType|Text"; either prefix may be empty."""
+    """details[].message is "ErrorId|FullExceptionType|Text" (either prefix may be empty) or a JSON string
+    {"Message": ..., "TypeName": ...}."""
     for detail in details or []:
         if isinstance(detail, dict) and detail.get("message"):
-            parts = detail["message"].split("|", 2)
+            message = detail["message"]
+            if _read_json_detail(fault, message):
+                return True
+            parts = message.split("|", 2)
             if len(parts) == 3:
                 fault.error_id, fault.error_type, fault.text = parts[0] or None, parts[1] or None, parts[2]
             else:
-                fault.text = detail["message"]
+                fault.text = message
             return True
     return False
 
 
-def _read_inner_error(fault, inner):
-    """Without details, the cmdlet's exception is the innermost innererror.internalexception."""
+def _read_json_detail(fault, message):
+    if not isinstance(message, str) or not message.lstrip().startswith("{"):
+        return False
+    try:
+        data = json.loads(message)
+    except ValueError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    fields = dict((str(key).lower(), value) for key, value in data.items())
+    text = fields.get("message")
+    if not isinstance(text, str) or not text:
+        return False
+    fault.text = text
+    error_type = fields.get("typename") or fields.get("type") or fields.get("exceptiontype")
+    fault.error_type = error_type if isinstance(error_type, str) and error_type else None
+    error_id = fields.get("errorid") or fields.get("id")
+    fault.error_id = error_id if isinstance(error_id, str) and error_id else None
+    return True
+
+
+def _read_inner_error(fault, inner, take_text):
+    """The cmdlet's exception is the innermost innererror.internalexception: its text when the body had no
+    details, its type when the details named none."""
     deepest = None
     while isinstance(inner, dict):
         deepest = inner
         inner = inner.get("internalexception")
-    if deepest is not None and deepest.get("message"):
+    if deepest is None or not deepest.get("message"):
+        return
+    if take_text:
         fault.text = deepest["message"]
+    if not fault.error_type:
         fault.error_type = deepest.get("type") or None
 
 
@@ -193,26 +306,31 @@ def error_from_fault(fault, cmdlet=None, identity=None, request_id=None):
 
 
 def _classify(fault, cmdlet, identity):
+    """The body first (fault_kind), then the HTTP status."""
     where = _where(cmdlet, identity)
     text = fault.text or ""
-    error_type = fault.error_type or ""
-    lowered = text.lower()
-    if "ManagementObjectNotFoundException" in error_type or (fault.status == 404 and not error_type):
-        return NotFoundError, "%s: %s" % (where, text or "the object could not be found")
-    if "ManagementObjectAmbiguousException" in error_type or "matches multiple entries" in lowered:
+    kind = fault_kind(fault)
+    if kind == AMBIGUOUS:
         return AmbiguousIdentityError, (
             "%s: %s Use an identity that is unique, such as the primary SMTP address, the GUID or the "
             "ExternalDirectoryObjectId." % (where, text or "the identity matches several objects.")
         )
-    if "maximum allowed access control entries" in lowered:
+    if kind == NOT_FOUND:
+        return NotFoundError, "%s: %s" % (where, text or "the object could not be found")
+    if kind == ACL_LIMIT:
         return AclLimitError, (
             "%s: %s Remove stale entries (for example orphaned S-1-5-21-... trustees) from the mailbox "
             "before granting more access." % (where, text)
         )
-    if "pagination request" in lowered:
+    if kind == PAGING_EXPIRED:
         return PagingExpiredError, (
             "%s: %s The result was not read completely; run the task again." % (where, text)
         )
+    if kind == THROTTLED or fault.status == 429:
+        return ThrottledError, "%s: Exchange Online is still throttling the tenant (HTTP %s) after every retry.%s" % (
+            where, fault.status, _service_says(text))
+    if kind == BAD_PARAMETER:
+        return InvalidParameterError, "%s: the service rejected a parameter: %s" % (where, text)
     if fault.status == 401:
         return AuthenticationError, "%s: Exchange Online rejected the token (HTTP 401): %s.%s" % (
             where, PERMISSION_HELP, _service_says(text))
@@ -221,9 +339,6 @@ def _classify(fault, cmdlet, identity):
             "%s: Exchange Online refused the call (HTTP 403): %s. An unknown cmdlet is refused the same way.%s"
             % (where, ROLE_HELP, _service_says(text))
         )
-    if fault.status == 429:
-        return ThrottledError, "%s: Exchange Online is still throttling the tenant (HTTP 429) after every retry.%s" % (
-            where, _service_says(text))
     if fault.status is not None and fault.status >= 500:
         return TransientError, "%s: Exchange Online failed with HTTP %s after every retry.%s" % (
             where, fault.status, _service_says(text))

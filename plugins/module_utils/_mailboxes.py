@@ -216,7 +216,11 @@ class MailboxSelector:
                 selection.add(row)
 
     def by_query(self, types=None, opath=None, result_size=None):
-        """Get-Mailbox over the tenant; group mailboxes need their own query with -GroupMailbox."""
+        """Get-Mailbox over the tenant; group mailboxes need their own query with -GroupMailbox.
+
+        A number as result_size goes out as -ResultSize with pages of that size (at most 1,000), and the read
+        stops at that many rows: the service's nextLink and "more results" warning are not followed past it.
+        """
         selection = Selection(self.properties)
         types = list(types or [])
         queries = []
@@ -228,8 +232,9 @@ class MailboxSelector:
             parameters["GroupMailbox"] = True
             queries.append(parameters)
         for parameters in queries:
-            self.client.execute(Command("Get-Mailbox", parameters, self.select),
-                                consume=lambda pages: _add_pages(selection, pages))
+            command = Command("Get-Mailbox", parameters, self.select)
+            self.client.execute(command, consume=lambda pages: _add_pages(selection, pages),
+                                max_rows=command.max_rows)
         if isinstance(result_size, int):
             selection.records = selection.records[:result_size]
         return selection
@@ -250,10 +255,12 @@ class MailboxSelector:
         else:
             selection = Selection(self.properties)
             for dn in self._nested_group_dns(row):
+                if isinstance(result_size, int) and len(selection.records) >= result_size:
+                    break
                 condition = "MemberOfGroup -eq %s" % opath_quote(dn)
                 if opath:
                     condition = "(%s) -and (%s)" % (condition, opath)
-                for member in self.by_query(types, condition).records:
+                for member in self.by_query(types, condition, result_size).records:
                     selection.add_record(member)
         if isinstance(result_size, int):
             selection.records = selection.records[:result_size]

@@ -6,6 +6,8 @@ import msal
 import requests
 
 SCOPE = "https://outlook.office365.com/.default"
+NOT_FOUND_TYPE = "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException"
+AMBIGUOUS_TYPE = "Microsoft.Exchange.Configuration.Tasks.ManagementObjectAmbiguousException"
 DOMAIN = "contoso.onmicrosoft.com"
 OTHER_DOMAIN = "fabrikam.onmicrosoft.com"
 
@@ -119,3 +121,22 @@ def sub_request(request_id, cmdlet, parameters, url="InvokeCommand"):
     return {"id": str(request_id), "method": "POST", "url": url,
             "body": {"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters}},
             "headers": {"Content-Type": "application/json"}}
+
+
+def detail(body):
+    """(error id, exception type, text) of an error body's first detail, in either live format: "Id|Type|Text"
+    or a JSON string {"Message", "TypeName"} (the error id is None there)."""
+    message = body["error"]["details"][0]["message"]
+    if message.startswith("{"):
+        data = json.loads(message)
+        return None, data["TypeName"], data["Message"]
+    error_id, exc_type, text = message.split("|", 2)
+    return error_id, exc_type, text
+
+
+def is_not_found(response):
+    """A not-found in any of its live shapes: 404 or 500, detail in either format."""
+    if response.status_code not in (404, 500):
+        return False
+    _error_id, exc_type, text = detail(response.json())
+    return exc_type == NOT_FOUND_TYPE and "couldn't be found" in text

@@ -2,13 +2,11 @@
 
 import json
 
-from conformance_support import DOMAIN
+import pytest
+
+from conformance_support import AMBIGUOUS_TYPE, DOMAIN, NOT_FOUND_TYPE, detail, is_not_found
 
 ODATA_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
-
-
-def _detail(body):
-    return body["error"]["details"][0]["message"].split("|", 2)
 
 
 def test_envelope_keys_and_headers(api):
@@ -62,28 +60,57 @@ def test_request_validation(api):
         assert response.json()["error"]["code"] == "BadRequest"
 
 
-def test_not_found_body(api):
+@pytest.mark.parametrize("shape, status, code, json_detail", [
+    ("404", 404, "NotFound", False), ("404-json", 404, "NotFound", True),
+    ("500", 500, "InternalServerError", False), ("500-json", 500, "InternalServerError", True)])
+def test_not_found_bodies(api, shape, status, code, json_detail):
+    api.server.set_faults(not_found_shape=shape)
     response = api.invoke("Get-Mailbox", {"Identity": "nobody@" + DOMAIN})
-    assert response.status_code == 404
+    assert response.status_code == status
     body = response.json()
-    assert body["error"]["code"] == "NotFound"
+    assert body["error"]["code"] == code
     assert body["error"]["message"] == "Error executing cmdlet"
     assert body["error"]["details"][0]["code"] == "Client"
-    error_id, exc_type, text = _detail(body)
-    assert error_id == "Ex6F9304"
-    assert exc_type == "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException"
+    message = body["error"]["details"][0]["message"]
+    assert message.startswith("{") is json_detail
+    if json_detail:
+        assert set(json.loads(message)) == {"Message", "TypeName"}
+    error_id, exc_type, text = detail(body)
+    assert error_id == (None if json_detail else "Ex6F9304")
+    assert exc_type == NOT_FOUND_TYPE
     assert text.startswith("The operation couldn't be performed because object 'nobody@%s' couldn't be found on '"
                            % DOMAIN)
     assert body["error"]["innererror"]["internalexception"]["type"] == exc_type
 
 
+def test_not_found_shapes_are_mixed_and_stable_per_seed(api):
+    """The default mixes the four shapes, one per seed, cmdlet and identity: the same call always gets the same."""
+    names = ["nobody%d@%s" % (number, DOMAIN) for number in range(40)]
+    first = [_shape(api.invoke("Get-Mailbox", {"Identity": name})) for name in names]
+    assert set(first) == {(404, False), (404, True), (500, False), (500, True)}
+    assert [_shape(api.invoke("Get-Mailbox", {"Identity": name})) for name in names] == first
+    api.server.set_faults(seed=7)
+    assert [_shape(api.invoke("Get-Mailbox", {"Identity": name})) for name in names] != first
+
+
+def _shape(response):
+    assert is_not_found(response)
+    return response.status_code, response.json()["error"]["details"][0]["message"].startswith("{")
+
+
 def test_ambiguous_identity_body(api):
+    response = api.invoke("Get-Mailbox", {"Identity": "jsmith"})
+    assert response.status_code == 404  # typed as not-found by default (PS365 capture)
+    _error_id, exc_type, text = detail(response.json())
+    assert exc_type == NOT_FOUND_TYPE
+    assert text == "The operation couldn't be performed because 'jsmith' matches multiple entries."
+    api.server.set_faults(ambiguous_shape="ambiguous")
     response = api.invoke("Get-Mailbox", {"Identity": "jsmith"})
     assert response.status_code == 400
     body = response.json()
     assert body["error"]["details"][0]["code"] == "Context"
-    _error_id, exc_type, text = _detail(body)
-    assert exc_type == "Microsoft.Exchange.Configuration.Tasks.ManagementObjectAmbiguousException"
+    _error_id, exc_type, text = detail(body)
+    assert exc_type == AMBIGUOUS_TYPE
     assert text == "The operation couldn't be performed because 'jsmith' matches multiple entries."
 
 
@@ -92,7 +119,7 @@ def test_unknown_parameter_body(api):
     assert response.status_code == 400
     body = response.json()
     assert body["error"]["code"] == "BadRequest" and body["error"]["message"] == "Invalid Operation"
-    _error_id, exc_type, text = _detail(body)
+    _error_id, exc_type, text = detail(body)
     assert exc_type == "Microsoft.Exchange.AdminApi.CommandInvocation.AmbiguousParameterSetException"
     assert text.endswith("Invalid cmdlet parameters specified. BogusParameter")
 

@@ -70,6 +70,7 @@ def test_same_link_twice_gives_the_same_page(big_api):
 
 
 def test_pages_are_a_snapshot(big_api):
+    big_api.server.set_faults(permission_requires_identity=False)
     params = {"User": "archive.admin", "ResultSize": "Unlimited"}
     first = big_api.ok("Get-MailboxPermission", params, headers={"Prefer": "odata.maxpagesize=1"})
     total_before = 1 + sum(len(p["value"]) for p in _rest(big_api, first, "Get-MailboxPermission", params))
@@ -118,7 +119,18 @@ def test_scripted_expire_page_and_broken_links(big_api):
     _expired(big_api.post(first["@odata.nextLink"], body))
 
 
-def test_mailbox_permission_without_identity_returns_every_mailbox(big_api):
+def test_mailbox_permission_without_identity_is_refused(big_api):
+    """graph2otel saw 400 "Invalid Operation" live; the kind shape (every mailbox's entries) is a setting."""
+    for parameters in ({}, {"ResultSize": "Unlimited"}, {"User": "archive.admin"}):
+        response = big_api.invoke("Get-MailboxPermission", parameters)
+        assert response.status_code == 400, parameters
+        error = response.json()["error"]
+        assert error["code"] == "BadRequest" and error["message"] == "Invalid Operation"
+        assert "missing mandatory parameters: Identity" in error["details"][0]["message"]
+
+
+def test_mailbox_permission_without_identity_returns_every_mailbox_when_allowed(big_api):
+    big_api.server.set_faults(permission_requires_identity=False)
     pages = big_api.all_pages("Get-MailboxPermission", {"ResultSize": "Unlimited"}, page_size=1000,
                               select=["Identity", "User", "IsInherited"])
     rows = [r for p in pages for r in p["value"]]
@@ -126,6 +138,7 @@ def test_mailbox_permission_without_identity_returns_every_mailbox(big_api):
     assert len(mailboxes) == _expected_mailboxes(big_api.server)
     assert len(pages) > 20
     assert sum(1 for r in rows if r["User"] == "NT AUTHORITY\\SELF" and not r["IsInherited"]) == len(mailboxes)
+    assert sum(1 for r in rows if r["User"] == "NT AUTHORITY\\SELF" and r["IsInherited"]) == len(mailboxes)
     limited = big_api.ok("Get-MailboxPermission", {})
     assert len(limited["value"]) == 1000
     assert limited["@adminapi.warnings"][0].startswith("By default, only the first 1000 items")

@@ -5,8 +5,8 @@ import re
 
 from . import errors, opath, rows
 from .params import ACCESS_RIGHTS, INHERITANCE, LINK_TYPE, RECIPIENT_TYPE_DETAILS, Param, spec
-from .tenant import (FULL_ACCESS, GROUP_MAILBOX, GROUP_TYPES, MAIL_USER, MAILBOX_TYPES, MESG, DG, USER, USER_TYPES,
-                     USG, Ace, names_to_rights, rights_to_names)
+from .tenant import (FULL_ACCESS, GROUP_MAILBOX, GROUP_TYPES, MAIL_USER, MAILBOX_TYPES, MESG, DG, READ_PERMISSION,
+                     SELF_SID, USER, USER_TYPES, USG, Ace, names_to_rights, rights_to_names)
 
 DEFAULT_RESULT_SIZE = 1000
 MORE_RESULTS_WARNING = ("There are more results available than are currently displayed. To view them, increase the "
@@ -22,28 +22,37 @@ ACL_LIMIT = 500
 
 
 class Invocation:
-    """One cmdlet call: the tenant, bound parameters and response-shape settings."""
+    """One cmdlet call: the tenant, bound parameters, response-shape settings and the other settings."""
 
-    __slots__ = ("tenant", "cmdlet", "params", "shapes")
+    __slots__ = ("tenant", "cmdlet", "params", "shapes", "options")
 
-    def __init__(self, tenant, cmdlet, params, shapes):
+    def __init__(self, tenant, cmdlet, params, shapes, options=None):
         self.tenant = tenant
         self.cmdlet = cmdlet
         self.params = params
         self.shapes = shapes
+        self.options = options or {}
+
+    def option(self, name, default=None):
+        return self.options.get(name, default)
 
 
 class Result:
-    """Items plus how to render one; ``value_null`` sends ``"value": null`` (nothing-to-do writes)."""
+    """Items plus how to render one; ``value_null`` sends ``"value": null`` (nothing-to-do writes).
 
-    __slots__ = ("items", "render", "warnings", "tail_warnings", "value_null")
+    ``result_size`` is set when an explicit -ResultSize N truncates the items (which are then all of them):
+    the API answers N rows, a nextLink and the "more results" warning, as the live service does."""
 
-    def __init__(self, items=(), render=None, warnings=None, tail_warnings=None, value_null=False):
+    __slots__ = ("items", "render", "warnings", "tail_warnings", "value_null", "result_size")
+
+    def __init__(self, items=(), render=None, warnings=None, tail_warnings=None, value_null=False,
+                 result_size=None):
         self.items = list(items)
         self.render = render
         self.warnings = warnings or []
         self.tail_warnings = tail_warnings or []
         self.value_null = value_null
+        self.result_size = result_size
 
 
 # -- filterable properties ---------------------------------------------------------
@@ -153,10 +162,14 @@ def _select_recipients(inv, accept, render):
 
 
 def limited(iterable, params, render):
-    """Apply ResultSize: absent = 1000 with PowerShell's warning, N = N, Unlimited = everything."""
+    """Apply ResultSize: absent = 1000 with PowerShell's warning, N = N (every item is kept and marked: the API
+    pages them by N, see Result), Unlimited = everything."""
     size = params.get("ResultSize", DEFAULT_RESULT_SIZE) if "ResultSize" in params else DEFAULT_RESULT_SIZE
     if size is None:
         return Result(iterable, render)
+    if "ResultSize" in params:
+        items = list(iterable)
+        return Result(items, render, result_size=size if len(items) > size else None)
     items = list(itertools.islice(iterable, size + 1))
     tail = []
     if len(items) > size:
@@ -254,6 +267,8 @@ def get_mailbox_permission(inv):
     accept = _mailbox_accept(params, group_only=False)
     if "Identity" in params:
         mailboxes = [resolve_one(tenant, params["Identity"], accept)]
+    elif inv.option("permission_requires_identity", True):
+        raise errors.missing_identity(inv.cmdlet)
     else:
         mailboxes = [r for r in tenant.recipients if accept(r)]
     if params.get("Owner"):
@@ -269,9 +284,22 @@ def get_mailbox_permission(inv):
             return rec is None or not rec.soft_deleted
         return True
 
-    pairs = ((mbx, ace) for mbx in mailboxes for ace in tenant.all_aces(mbx) if visible(ace))
+    self_twice = inv.shapes.get("self", "twice") == "twice"
+    pairs = ((mbx, ace) for mbx in mailboxes for ace in _shown_aces(tenant, mbx, self_twice) if visible(ace))
     shapes = inv.shapes
     return limited(pairs, params, lambda item, select: rows.permission_row(tenant, item[0], item[1], shapes, select))
+
+
+INHERITED_SELF = Ace(SELF_SID, READ_PERMISSION, False, "All", True)
+
+
+def _shown_aces(tenant, mailbox, self_twice):
+    """The ACEs Get-MailboxPermission lists; live output shows NT AUTHORITY\\SELF twice for a mailbox (an
+    inherited entry besides the explicit one), so every mailbox gets one unless it has its own."""
+    aces = tenant.all_aces(mailbox)
+    if self_twice and not any(ace.inherited and ace.sid == SELF_SID for ace in aces):
+        return aces + (INHERITED_SELF,)
+    return aces
 
 
 # -- write cmdlets ------------------------------------------------------------------

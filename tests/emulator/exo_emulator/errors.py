@@ -2,6 +2,7 @@
 
 import base64
 import datetime
+import json
 import uuid
 
 ODATA_SERVICE_EXCEPTION = "Microsoft.Exchange.Admin.OData.Core.ODataServiceException"
@@ -16,20 +17,32 @@ NUL_BODY_B64 = base64.urlsafe_b64encode(NUL_BODY).decode().rstrip("=")
 
 
 class ExchangeError(Exception):
-    """A cmdlet failure: HTTP status plus the JSON body the admin API returns for it."""
+    """A cmdlet failure: HTTP status plus the JSON body the admin API returns for it.
 
-    def __init__(self, status, body, headers=None):
+    ``kind`` ("not_found", "ambiguous") and ``identity`` let the API reshape the error the way the live service
+    varies it (see ``shaped``)."""
+
+    def __init__(self, status, body, headers=None, kind=None, identity=None):
         super().__init__(status)
         self.status = status
         self.body = body
         self.headers = headers or {}
+        self.kind = kind
+        self.identity = identity
+        self.server = None
 
 
-def cmdlet_error(status, code, message, exc_type, text, error_id="", detail_code="Client", details=True):
-    """``{"error":{code,message,details:[{code,target,message:"id|type|text"}],innererror:{...}}}``."""
+def cmdlet_error(status, code, message, exc_type, text, error_id="", detail_code="Client", details=True,
+                 detail_format="pipe"):
+    """``{"error":{code,message,details:[{code,target,message}],innererror:{...}}}``; the detail message is
+    ``"id|type|text"`` (``detail_format="pipe"``) or a JSON string ``{"Message","TypeName"}`` (``"json"``)."""
     error = {"code": code, "message": message}
     if details:
-        error["details"] = [{"code": detail_code, "target": "", "message": "%s|%s|%s" % (error_id, exc_type, text)}]
+        if detail_format == "json":
+            detail = json.dumps({"Message": text, "TypeName": exc_type}, ensure_ascii=False)
+        else:
+            detail = "%s|%s|%s" % (error_id, exc_type, text)
+        error["details"] = [{"code": detail_code, "target": "", "message": detail}]
     error["innererror"] = {"message": message, "type": ODATA_SERVICE_EXCEPTION, "stacktrace": "",
                            "internalexception": {"message": text, "type": exc_type, "stacktrace": ""}}
     error["adminapi.warnings@odata.type"] = "#Collection(String)"
@@ -37,15 +50,49 @@ def cmdlet_error(status, code, message, exc_type, text, error_id="", detail_code
     return ExchangeError(status, {"error": error})
 
 
-def not_found(identity, server):
+NOT_FOUND_SHAPES = ("404", "404-json", "500", "500-json")
+AMBIGUOUS_SHAPES = ("not_found", "ambiguous")
+
+
+def not_found(identity, server, shape="404"):
+    """The not-found error in one of its live shapes: 404 or 500, detail as ``id|type|text`` or as JSON."""
     text = "The operation couldn't be performed because object '%s' couldn't be found on '%s'." % (identity, server)
-    return cmdlet_error(404, "NotFound", "Error executing cmdlet", NOT_FOUND_TYPE, text, error_id="Ex6F9304")
+    status, code = (500, "InternalServerError") if shape.startswith("500") else (404, "NotFound")
+    err = cmdlet_error(status, code, "Error executing cmdlet", NOT_FOUND_TYPE, text, error_id="Ex6F9304",
+                       detail_format="json" if shape.endswith("json") else "pipe")
+    err.kind, err.identity, err.server = "not_found", identity, server
+    return err
 
 
-def ambiguous(identity):
+def ambiguous(identity, shape="ambiguous"):
+    """Two live shapes: ManagementObjectAmbiguousException (400), or the same text typed as
+    ManagementObjectNotFoundException (404, PS365 capture)."""
     text = "The operation couldn't be performed because '%s' matches multiple entries." % identity
-    return cmdlet_error(400, "BadRequest", "Error executing cmdlet", AMBIGUOUS_TYPE, text, error_id="Ex0DEF07",
-                        detail_code="Context")
+    if shape == "not_found":
+        err = cmdlet_error(404, "NotFound", "Error executing cmdlet", NOT_FOUND_TYPE, text, error_id="Ex6F9304")
+    else:
+        err = cmdlet_error(400, "BadRequest", "Error executing cmdlet", AMBIGUOUS_TYPE, text, error_id="Ex0DEF07",
+                           detail_code="Context")
+    err.kind, err.identity = "ambiguous", identity
+    return err
+
+
+def shaped(err, not_found_shape, ambiguous_shape):
+    """The same error in the shape the settings ask for (a shape chosen per call, see ExchangeApi)."""
+    if err.kind == "not_found" and not_found_shape != "404":
+        return not_found(err.identity, err.server, not_found_shape)
+    if err.kind == "ambiguous" and ambiguous_shape != "ambiguous":
+        return ambiguous(err.identity, ambiguous_shape)
+    return err
+
+
+def missing_identity(cmdlet):
+    """A cmdlet whose Identity is mandatory called without it: 400 "Invalid Operation" (graph2otel saw it for
+    Get-MailboxPermission); the detail text is PowerShell's binding error."""
+    text = "Cannot process command because of one or more missing mandatory parameters: Identity."
+    err = cmdlet_error(400, "BadRequest", "Invalid Operation", BINDING_TYPE, text)
+    err.kind = "missing_identity"
+    return err
 
 
 def parameter_set(text="Parameter set cannot be resolved using the specified named parameters."):

@@ -7,12 +7,14 @@ import secrets
 import threading
 import time
 import uuid
+import zlib
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import errors
 from .cmdlets import CMDLETS, Invocation
 from .entra import APP_ROLE, TokenRejected
 from .errors import ExchangeError
+from .faults import shown_limit
 from .params import bind
 from .tenant import CLOUDS, EXO_RESOURCE_APP_ID
 
@@ -150,7 +152,6 @@ class ExchangeApi:
         self.app.counters.stamp_api_request(tenant.tenant_id if tenant else None)
         try:
             app = self._authenticate(req, tenant)
-            self._spend_budget(tenant, req)
             name, parameters = parse_cmdlet_input(req.body)
         except ExchangeError as exc:
             return self._reply(tenant, req, Outcome.from_error(exc))
@@ -179,7 +180,6 @@ class ExchangeApi:
         self.app.counters.stamp_api_request(tenant.tenant_id if tenant else None)
         try:
             app = self._authenticate(req, tenant)
-            self._spend_budget(tenant, req)
             requests = self._parse_batch(req.body)
         except ExchangeError as exc:
             return self._reply(tenant, req, Outcome.from_error(exc))
@@ -230,16 +230,6 @@ class ExchangeApi:
         exc.headers["x-ms-diagnostics"] = '2000001;reason="%s";error_category="invalid_token"' % reason
         return exc
 
-    def _spend_budget(self, tenant, req):
-        faults = self.app.faults
-        allowed, shown, remaining, reset = self.app.budget(tenant).spend(faults.get("rate_limit"),
-                                                                         faults.get("rate_limit_window"))
-        req.budget = (shown, remaining, reset)
-        if not allowed:
-            self.app.counters.add("throttled", tenant.tenant_id)
-            retry = max(1, math.ceil(reset - time.time()))
-            raise errors.throttled(retry, concurrency=False)
-
     # -- the pipeline -------------------------------------------------------------------------------
     def _prepare(self, call):
         """Everything before the service time: cmdlet, RBAC, scripted and random faults, the concurrency slot."""
@@ -263,10 +253,16 @@ class ExchangeApi:
             counters.add("errors_injected", tenant_id)
             call.outcome = Outcome.from_error(errors.server_error(faults.choice(faults.get("error_statuses"))))
             return
+        budget, window = app.budget(call.tenant), float(faults.get("rate_limit_window"))
+        wait = budget.refusal(int(faults.get("rate_limit")), window)
+        if wait is not None:
+            self._throttle(call, str(max(1, math.ceil(wait))), concurrency=False)
+            return
         active = app.gate(call.tenant).try_acquire(int(faults.get("concurrency_limit")))
         if active is None:
             self._throttle(call, faults.get("concurrency_retry_after"), concurrency=True)
             return
+        budget.record(window)
         counters.observe_concurrency(active, tenant_id)
         counters.add("executions", tenant_id)
         call.slot = True
@@ -325,7 +321,7 @@ class ExchangeApi:
             with call.tenant.lock:
                 call.outcome = self._execute(call)
         except ExchangeError as exc:
-            call.outcome = Outcome.from_error(exc)
+            call.outcome = Outcome.from_error(self._shaped(call, exc))
         if call.spec.write and call.outcome.status < 400 and not call.skiptoken:
             counters.add("writes", tenant_id)
         if call.reset_after_write and call.spec.write:
@@ -346,21 +342,54 @@ class ExchangeApi:
                 self.app.gate(call.tenant).release()
                 call.slot = False
 
+    def _shaped(self, call, exc):
+        """Not-found and ambiguity in the shape the settings ask for. "mixed" picks one shape per seed, cmdlet
+        and identity (a stable hash, not the random source), so a test sees the same shape on every run and
+        whatever the order of concurrent requests."""
+        faults = self.app.faults
+        if exc.kind not in ("not_found", "ambiguous"):
+            return exc
+        not_found_shape = faults.get("not_found_shape")
+        ambiguous_shape = faults.get("ambiguous_shape")
+        if "mixed" in (not_found_shape, ambiguous_shape):
+            key = "%s|%s|%s" % (faults.get("seed"), call.spec.name.lower() if call.spec else "",
+                                str(exc.identity or "").lower())
+            pick = zlib.crc32(key.encode("utf-8"))
+            if not_found_shape == "mixed":
+                not_found_shape = errors.NOT_FOUND_SHAPES[pick % len(errors.NOT_FOUND_SHAPES)]
+            if ambiguous_shape == "mixed":
+                ambiguous_shape = errors.AMBIGUOUS_SHAPES[(pick >> 8) % len(errors.AMBIGUOUS_SHAPES)]
+        return errors.shaped(exc, not_found_shape, ambiguous_shape)
+
     def _execute(self, call):
         if call.skiptoken:
             return self._next_page(call)
         call.params = bind(call.spec.params, call.cmdlet_input[1])
-        inv = Invocation(call.tenant, call.spec.name, call.params, self.app.faults.get("row_shapes"))
+        faults = self.app.faults
+        inv = Invocation(call.tenant, call.spec.name, call.params, faults.get("row_shapes"), faults.settings)
         result = call.spec.handler(inv)
         self.app.counters.add_cmdlet("cmdlets", call.spec.name, call.tenant.tenant_id)
         if result.value_null:
             return Outcome(200, self._envelope(call, result.warnings, None))
+        if result.result_size is not None:
+            return self._result_size_page(call, result)
         page_size = call.page_size or self.app.faults.get("default_page_size") or max(1, len(result.items))
         if len(result.items) <= page_size:
             rows = [result.render(item, call.select) for item in result.items]
             return Outcome(200, self._envelope(call, result.warnings + result.tail_warnings, rows))
         cursor = self._store_cursor(call, result, page_size)
         return self._page(call, cursor, 0, result.warnings)
+
+    def _result_size_page(self, call, result):
+        """-ResultSize N with more than N items: N rows, a nextLink and the "more results" warning (live,
+        graph2otel); the link goes on past N (a client stops by row count, as the v3 module does). Pages are at
+        most N rows. With ``result_size_link`` off: the first N rows and the warning, no link."""
+        size = result.result_size
+        if not self.app.faults.get("result_size_link"):
+            rows = [result.render(item, call.select) for item in result.items[:size]]
+            return Outcome(200, self._envelope(call, result.warnings + [PAGE_WARNING], rows))
+        page_size = min(size, call.page_size or self.app.faults.get("default_page_size") or size)
+        return self._page(call, self._store_cursor(call, result, page_size), 0, result.warnings)
 
     def _store_cursor(self, call, result, page_size):
         cursor = Cursor(call.tenant.tenant_id, call.spec.name, result, call.select, page_size,
@@ -392,6 +421,8 @@ class ExchangeApi:
     def _page(self, call, cursor, offset, warnings):
         result = cursor.result
         size = call.page_size or cursor.page_size
+        if result.result_size is not None:
+            size = min(size, cursor.page_size)  # pages of a -ResultSize N result stay at most N rows
         end = offset + size
         rows = [result.render(item, call.select) for item in result.items[offset:end]]
         self.app.counters.add("pages_served", call.tenant.tenant_id)
@@ -466,11 +497,15 @@ class ExchangeApi:
         client_request_id = req.headers.get("client-request-id")
         if client_request_id:
             headers["client-request-id"] = client_request_id
-        if tenant is not None:
-            shown, remaining, reset = req.budget or (30000, 30000, time.time() + 60)
+        faults = self.app.faults
+        if tenant is not None and faults.get("rate_headers"):
+            settings = faults.settings
+            shown, remaining, reset = self.app.budget(tenant).state(shown_limit(settings),
+                                                                    float(settings["rate_limit_window"]))
             headers["Rate-Limit-Limit"] = str(shown)
             headers["Rate-Limit-Remaining"] = str(remaining)
-            headers["Rate-Limit-Reset"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(reset))
+            headers["Rate-Limit-Reset"] = _iso_ms(reset)
+            # slots in use at the tenant as the response leaves (this request's own are released by now)
             headers["X-Concurrencycount"] = str(self.app.gate(tenant).current)
         page_size = parse_page_size(req.headers.get("Prefer"))
         if page_size:
@@ -482,6 +517,10 @@ class ExchangeApi:
             return Reply(outcome.status, headers, outcome.body)
         headers.setdefault("Content-Type", JSON_TYPE)
         return Reply(outcome.status, headers, dumps(outcome.body))
+
+
+def _iso_ms(epoch):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + ".%03dZ" % (int(epoch * 1000) % 1000)
 
 
 def _addresses_invoke(path, segment, tenant):

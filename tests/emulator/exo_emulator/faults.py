@@ -1,5 +1,6 @@
 """Fault injection, the cost model (latency, concurrency cap), counters and rate-limit budgets."""
 
+import collections
 import random
 import threading
 import time
@@ -21,14 +22,23 @@ DEFAULTS = {
     "page_expiry": 1800.0,
     "nextlink_broken": False,       # every nextLink fails at once (what graph2otel saw live)
     "default_page_size": 1000,      # page size without Prefer: odata.maxpagesize; 0 = no paging (unknown live)
-    "rate_limit": 0,                # requests per window behind Rate-Limit-*; 0 = headers only
-    "rate_limit_window": 60,
-    "row_shapes": {"access_rights": "joined", "deny": "bool"},
+    "rate_limit": 0,                # cmdlets per rolling window, enforced with 429; 0 = shown from the cost model
+    "rate_limit_window": 16.0,      # W: the rolling window of Rate-Limit-* (Reset ~16 s after Date live)
+    "rate_headers": True,           # Rate-Limit-* and X-Concurrencycount on responses (False: none, like graph2otel)
+    # The live service's shapes (README, behaviour table); the kinder shapes stay reachable for tests.
+    "row_shapes": {"access_rights": "joined", "deny": "bool", "inheritance_type": "absent", "self": "twice"},
+    "not_found_shape": "mixed",     # 404 | 404-json | 500 | 500-json | mixed (per seed, cmdlet and identity)
+    "ambiguous_shape": "not_found",  # not_found (typed ManagementObjectNotFoundException, 404) | ambiguous | mixed
+    "result_size_link": True,       # -ResultSize N truncating: N rows + nextLink + warning (False: no nextLink)
+    "permission_requires_identity": True,  # Get-MailboxPermission without -Identity: 400 (False: every mailbox)
     "seed": 0,
 }
 FAULT_KINDS = frozenset(("throttle", "error", "reset", "reset_after_write", "expire_page", "nul403"))
 ENDPOINTS = frozenset(("invoke", "batch", "token", "openid"))
-SHAPES = {"access_rights": ("joined", "list", "string"), "deny": ("bool", "ispresent")}
+SHAPES = {"access_rights": ("joined", "list", "string"), "deny": ("bool", "ispresent"),
+          "inheritance_type": ("absent", "present"), "self": ("twice", "once")}
+CHOICES = {"not_found_shape": ("404", "404-json", "500", "500-json", "mixed"),
+           "ambiguous_shape": ("not_found", "ambiguous", "mixed")}
 
 
 class FaultRule:
@@ -81,6 +91,9 @@ def _validate(settings):
     for key, allowed in SHAPES.items():
         if settings["row_shapes"].get(key, allowed[0]) not in allowed:
             raise ValueError("row_shapes.%s must be one of %s" % (key, ", ".join(allowed)))
+    for key, allowed in CHOICES.items():
+        if settings[key] not in allowed:
+            raise ValueError("%s must be one of %s" % (key, ", ".join(allowed)))
     if int(settings["concurrency_limit"]) < 0:
         raise ValueError("concurrency_limit must be >= 0")
     for key in ("concurrency_retry_after", "throttle_retry_after"):
@@ -303,25 +316,58 @@ class Gate:
 
 
 class RateBudget:
-    """Behind Rate-Limit-*: a fixed window; enforced only when a limit is configured."""
+    """Behind Rate-Limit-*: the cmdlet executions of a tenant in a rolling window of W seconds.
+
+    Limit: ``rate_limit`` when set (then enforced), else what the tenant's C slots serve in W at L ms each
+    (C*W/L), else 30000 (the value of the live capture). Remaining: Limit minus the executions that started in
+    the last W seconds. Reset: when the whole budget is back if nothing more runs (the last execution + W;
+    now when none is in the window). See README, "Rate headers".
+    """
 
     DISPLAY_LIMIT = 30000
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.window_start = time.time()
-        self.used = 0
+        self._starts = collections.deque()
 
-    def spend(self, limit, window):
-        """Returns (allowed, limit_shown, remaining, reset_epoch)."""
-        now = time.time()
+    def _expire(self, now, window):
+        horizon = now - window
+        while self._starts and self._starts[0] <= horizon:
+            self._starts.popleft()
+
+    def record(self, window, now=None):
+        """One cmdlet execution started (it took a slot)."""
+        now = time.time() if now is None else now
         with self._lock:
-            if now - self.window_start >= window:
-                self.window_start = now
-                self.used = 0
-            shown = limit or self.DISPLAY_LIMIT
-            reset = self.window_start + window
-            if limit and self.used >= limit:
-                return False, shown, 0, reset
-            self.used += 1
-            return True, shown, max(0, shown - self.used), reset
+            self._expire(now, window)
+            self._starts.append(now)
+
+    def refusal(self, limit, window, now=None):
+        """Seconds until the enforced budget has room again, or None when it has room (or is not enforced)."""
+        if not limit:
+            return None
+        now = time.time() if now is None else now
+        with self._lock:
+            self._expire(now, window)
+            if len(self._starts) < limit:
+                return None
+            return max(0.001, self._starts[0] + window - now)
+
+    def state(self, limit, window, now=None):
+        """(limit shown, remaining, reset epoch)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            self._expire(now, window)
+            used = len(self._starts)
+            reset = self._starts[-1] + window if used else now
+        return limit, max(0, limit - used), reset
+
+
+def shown_limit(settings):
+    """Rate-Limit-Limit for the settings: rate_limit, else C*W/L from the cost model, else the live 30000."""
+    if int(settings["rate_limit"]):
+        return int(settings["rate_limit"])
+    slots, latency = int(settings["concurrency_limit"]), float(settings["latency_ms"])
+    if slots and latency > 0:
+        return max(1, int(slots * float(settings["rate_limit_window"]) * 1000.0 / latency))
+    return RateBudget.DISPLAY_LIMIT

@@ -260,8 +260,12 @@ def permission_row(tenant, mailbox, ace, shapes, select=None):
         rights = [", ".join(names)]
     deny = {"IsPresent": ace.deny} if shapes.get("deny") == "ispresent" else ace.deny
     values = {"Identity": mailbox.name, "User": tenant.trustee_display(ace.sid), "UserSid": ace.sid,
-              "AccessRights": rights, "IsInherited": ace.inherited, "Deny": deny,
-              "InheritanceType": ace.inheritance, "IsValid": True, "ObjectState": "Unchanged"}
+              "AccessRights": rights, "IsInherited": ace.inherited, "Deny": deny}
+    if shapes.get("inheritance_type", "absent") == "present":
+        # live rows carry no InheritanceType (reference, "Round 2"); the kind shape is a setting
+        values["InheritanceType"] = ace.inheritance
+    values["IsValid"] = True
+    values["ObjectState"] = "Unchanged"
     return _render(values, select)
 
 

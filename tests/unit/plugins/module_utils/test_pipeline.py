@@ -240,10 +240,10 @@ class ScriptedClient:
     def batch_url(self):
         return "https://example/$batch"
 
-    def command_headers(self, cmdlet):
-        return {"X-CmdletName": cmdlet}
+    def command_headers(self, cmdlet, page_size=1000):
+        return {"X-CmdletName": cmdlet, "Prefer": "odata.maxpagesize=%d" % page_size}
 
-    def post(self, url, body, cmdlet, retry_safe, describe):  # pylint: disable=unused-argument,too-many-arguments
+    def post(self, url, body, cmdlet, retry_safe, describe, cmdlets=1):  # pylint: disable=unused-argument,too-many-arguments
         requests_ = json.loads(body)["requests"]
         responses = []
         with self._lock:
