@@ -140,3 +140,10 @@ def is_not_found(response):
         return False
     _error_id, exc_type, text = detail(response.json())
     return exc_type == NOT_FOUND_TYPE and "couldn't be found" in text
+
+
+def is_missing(response):
+    """Any not-found answer of the service: 404, or 500 with ManagementObjectNotFoundException (live shape)."""
+    if response.status_code == 404:
+        return True
+    return response.status_code == 500 and NOT_FOUND_TYPE.rsplit(".", 1)[-1] in response.text

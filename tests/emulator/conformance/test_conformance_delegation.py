@@ -2,7 +2,7 @@
 
 import pytest
 
-from conformance_support import DOMAIN, sub_request
+from conformance_support import DOMAIN, is_missing, sub_request
 
 SELF = "NT AUTHORITY\\SELF"
 HASHTABLE = "#Exchange.GenericHashTable"
@@ -78,13 +78,14 @@ def test_trustee_rules(api):
     for trustee in ("Finance", "Project Phoenix", "nobody@" + DOMAIN, "left.company"):
         response = api.invoke("Add-RecipientPermission", {"Identity": "info", "Trustee": trustee,
                                                           "AccessRights": "SendAs"})
-        assert response.status_code == 404, trustee
+        assert is_missing(response), trustee
     for trustee in ("nomailbox.admin", "Archive Operators", "Legacy Admins"):
         api.ok("Add-RecipientPermission", {"Identity": "info", "Trustee": trustee, "AccessRights": "SendAs"})
     assert {"nomailbox.admin@" + DOMAIN, "Archive Operators", "Legacy Admins"} <= set(_trustees(api, "info"))
     ambiguous = api.invoke("Add-RecipientPermission", {"Identity": "info", "Trustee": "jsmith",
                                                        "AccessRights": "SendAs"})
-    assert ambiguous.status_code == 400 and "matches multiple entries" in ambiguous.text
+    # typed as not-found by default, like the live service (ambiguous_shape)
+    assert ambiguous.status_code in (400, 404) and "matches multiple entries" in ambiguous.text
 
 
 def test_access_rights_only_send_as(api):
@@ -146,7 +147,7 @@ def test_full_list_replaces_and_empty_clears(api):
 def test_send_on_behalf_refuses_what_is_not_a_mailbox_mail_user_or_mail_security_group(api, delegate):
     edit = {"@odata.type": HASHTABLE, "add": delegate}
     response = api.invoke("Set-Mailbox", {"Identity": "ceo", "GrantSendOnBehalfTo": edit})
-    assert response.status_code == 404
+    assert is_missing(response)
     assert response.json()["error"]["details"][0]["message"] == (
         "Ex94914C|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|Couldn't find object "
         "\"%s\". Please make sure that it was spelled correctly or specify a different object." % delegate)
@@ -165,7 +166,7 @@ def test_set_mailbox_implements_only_grant_send_on_behalf(api):
     assert response.status_code == 400 and "HiddenFromAddressListsEnabled" in response.text
     nothing = api.ok("Set-Mailbox", {"Identity": "ceo"})
     assert "no settings of" in nothing["@adminapi.warnings"][0]
-    assert api.invoke("Set-Mailbox", {"Identity": "nomailbox.admin", "GrantSendOnBehalfTo": []}).status_code == 404
+    assert is_missing(api.invoke("Set-Mailbox", {"Identity": "nomailbox.admin", "GrantSendOnBehalfTo": []}))
 
 
 def test_new_cmdlets_hold_a_concurrency_slot_each(api):

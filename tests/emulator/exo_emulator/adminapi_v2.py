@@ -61,7 +61,6 @@ class AdminApiV2:
         self.app.counters.stamp_api_request(tenant.tenant_id if tenant else None)
         try:
             app = self._authenticate(req, tenant)
-            api._spend_budget(tenant, req)  # pylint: disable=protected-access
             known = ENDPOINTS.get(endpoint.lower())
             if known is None:
                 raise _not_found(endpoint)
