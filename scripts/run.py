@@ -73,7 +73,7 @@ SANITY_REQUIRED = ("ansible-doc", "changelog", "compile", "import", "pep8", "pyl
                    "validate-modules", "yamllint")
 
 STAGES = ("units", "sanity", "integration", "lint")
-UNIT_TEST_DIRS = ("tests/unit", "tests/emulator/conformance", "tests/functional", "tests/faults")
+UNIT_TEST_DIRS = ("tests/unit", "tests/emulated", "tests/emulator/conformance", "tests/functional", "tests/faults")
 
 # Build output and caches: never copied into the sanity copy (a safety net behind git's ignore rules),
 # never allowed in the collection tarball.
