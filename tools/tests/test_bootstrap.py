@@ -1,0 +1,46 @@
+"""devtools.bootstrap: `python3 noxfile.py` on a machine with only python3, and the closing line CI logs show."""
+
+import sys
+
+from devtools import bootstrap
+
+
+def test_the_closing_line_counts_sessions():
+    report = {"sessions": [{"result": "success"}, {"result": "failed"}, {"result": "success"},
+                           {"result": "aborted"}]}
+    assert bootstrap.closing_line(report) == "sessions: 2 passed, 2 failed"
+    report["sessions"].append({"result": "skipped"})
+    assert bootstrap.closing_line(report) == "sessions: 2 passed, 2 failed, 1 skipped"
+
+
+def test_a_python_without_a_recent_nox_is_not_taken(tmp_path):
+    assert not bootstrap.can_import_nox(tmp_path / "no-such-python")
+    python = tmp_path / "python"
+    for code, expected in ((0, True), (1, False)):
+        python.write_text("#!/bin/sh\nexit %d\n" % code, encoding="utf-8")
+        python.chmod(0o755)
+        assert bootstrap.can_import_nox(python) is expected
+
+
+def test_the_minimum_nox_is_the_requirements_lower_bound():
+    assert bootstrap.NOX_MINIMUM == (2026, 8, 10)
+    assert bootstrap.NOX_REQUIREMENT == "nox>=2026.8.10"
+
+
+def test_run_nox_reports_before_the_sessions_arguments(monkeypatch, capsys):
+    """The report option goes before "--" (what follows belongs to the sessions); the closing line comes last."""
+    seen = {}
+
+    class FakeNox:  # pylint: disable=too-few-public-methods
+        @staticmethod
+        def main():
+            seen["argv"] = list(sys.argv[1:])
+            report = sys.argv[sys.argv.index("--report") + 1]
+            with open(report, "w", encoding="utf-8") as handle:
+                handle.write('{"sessions": [{"result": "success"}]}')
+            raise SystemExit(0)
+
+    monkeypatch.setitem(sys.modules, "nox", FakeNox)
+    assert bootstrap.run_nox(["-s", "units-2.19", "--", "-k", "ledger"]) == 0
+    assert seen["argv"][0] == "--report" and seen["argv"][2:] == ["-s", "units-2.19", "--", "-k", "ledger"]
+    assert capsys.readouterr().out.splitlines()[-1] == "sessions: 1 passed, 0 failed"
