@@ -196,7 +196,7 @@ def emulated(session: nox.Session) -> None:
 @nox.session(allow_parallel=True, tags=["tooling"])
 def tooling(session: nox.Session) -> None:
     """pytest of the development helpers in tools/devtools (no network, no root needed)"""
-    session.install("pytest>=7.4")
+    session.install("pytest>=7.4", "PyYAML")
     session.run("pytest", "-p", "no:cacheprovider", "-q", *(session.posargs or ["tools/tests"]),
                 env={"PYTHONPATH": str(REPO / "tools")})
 
