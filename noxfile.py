@@ -80,24 +80,21 @@ def venv_python(session: nox.Session) -> str:
     return os.path.join(session.bin, "python")
 
 
-def matrix_session(stage: str, core: str, **kwargs):
-    """Declare the session STAGE-CORE; for a core that runs in the Debian root, the host session runs it there."""
+def matrix_session(stage: str, core: str, func) -> None:
+    """Declare the session STAGE-CORE running func(session, core); where core runs in the Debian root, the host's
+    session runs the same session there."""
     root_python = IN_DEBIAN_ROOT.get(core)
     python = (root_python if INSIDE_ROOT else False) if root_python else None
 
-    def decorator(func):
-        def run(session: nox.Session) -> None:
-            if root_python and not INSIDE_ROOT:
-                run_in_debian_root(session)
-            else:
-                func(session, core)
+    def run(session: nox.Session) -> None:
+        if root_python and not INSIDE_ROOT:
+            run_in_debian_root(session)
+        else:
+            func(session, core)
 
-        run.__doc__ = "%s on ansible-core %s%s" % (
-            func.__doc__, core, " (Python %s, Debian 13 root)" % root_python if root_python else "")
-        return nox.session(name="%s-%s" % (stage, core), python=python, tags=[stage, core], allow_parallel=True,
-                           **kwargs)(run)
-
-    return decorator
+    run.__doc__ = "%s on ansible-core %s%s" % (
+        func.__doc__, core, " (Python %s, Debian 13 root)" % root_python if root_python else "")
+    nox.session(name="%s-%s" % (stage, core), python=python, tags=[stage, core], allow_parallel=True)(run)
 
 
 def run_in_debian_root(session: nox.Session) -> None:
@@ -130,54 +127,51 @@ def ansible_test_copy(session: nox.Session) -> Path:
 # --------------------------------------------------------------------------- the matrix
 
 
-def define_matrix() -> None:
-    """sanity, units and integration for every ansible-core under test."""
-    for core in CORE:
-
-        @matrix_session("sanity", core)
-        def sanity(session: nox.Session, core: str) -> None:
-            """ansible-test sanity, no ignore files"""
-            session.install(CORE[core])
-            copy = ansible_test_copy(session)
-            version = ansible_test.python_version(venv_python(session))
-            with session.chdir(copy):
-                output = session.run("ansible-test", "sanity", *color_flag(), "--local", "--requirements",
-                                     "--python", version, *session.posargs, env=tool_env(), silent=True)
-            print(output, end="", flush=True)
-            missing = [] if session.posargs else ansible_test.sanity_tests_not_run(output or "")
-            if missing:
-                session.error("sanity tests did not run or were skipped: %s" % ", ".join(missing))
-
-        @matrix_session("units", core)
-        def units(session: nox.Session, core: str) -> None:
-            """ansible-test units: tests/unit (no server)"""
-            session.install(CORE[core], "-r", REQUIREMENTS)
-            copy = ansible_test_copy(session)
-            version = ansible_test.python_version(venv_python(session))
-            with session.chdir(copy):
-                session.run("ansible-test", "units", *color_flag(), "--local", "--requirements", "--python", version,
-                            *session.posargs, env=tool_env())
-
-        @matrix_session("integration", core)
-        def integration(session: nox.Session, core: str) -> None:
-            """ansible-test integration against the emulator"""
-            session.install(CORE[core], "-r", REQUIREMENTS)
-            copy = ansible_test_copy(session)
-            version = ansible_test.python_version(venv_python(session))
-            work = BUILD / "integration" / session.name
-            emulator = EmulatorProcess(REPO, work / "emulator", generate=2400, seed=11, python=venv_python(session),
-                                       connection_file=work / "connection.json", log_path=work / "emulator.log")
-            session.log("Starting the emulator: %s" % " ".join(emulator.command()))
-            with emulator:
-                config = write_integration_config(copy / "tests" / "integration" / "integration_config.yml",
-                                                  emulator.integration_vars())
-                session.log("Emulator ready at %s; wrote %s" % (emulator.connection.get("api_url"), config))
-                with session.chdir(copy):
-                    session.run("ansible-test", "integration", *color_flag(), "--local", "--python", version, "-v",
-                                *session.posargs, env=tool_env())
+def sanity(session: nox.Session, core: str) -> None:
+    """ansible-test sanity, no ignore files"""
+    session.install(CORE[core])
+    copy = ansible_test_copy(session)
+    version = ansible_test.python_version(venv_python(session))
+    with session.chdir(copy):
+        output = session.run("ansible-test", "sanity", *color_flag(), "--local", "--requirements", "--python", version,
+                             *session.posargs, env=tool_env(), silent=True)
+    print(output, end="", flush=True)
+    missing = [] if session.posargs else ansible_test.sanity_tests_not_run(output or "")
+    if missing:
+        session.error("sanity tests did not run or were skipped: %s" % ", ".join(missing))
 
 
-define_matrix()
+def units(session: nox.Session, core: str) -> None:
+    """ansible-test units: tests/unit (no server)"""
+    session.install(CORE[core], "-r", REQUIREMENTS)
+    copy = ansible_test_copy(session)
+    version = ansible_test.python_version(venv_python(session))
+    with session.chdir(copy):
+        session.run("ansible-test", "units", *color_flag(), "--local", "--requirements", "--python", version,
+                    *session.posargs, env=tool_env())
+
+
+def integration(session: nox.Session, core: str) -> None:
+    """ansible-test integration against the emulator"""
+    session.install(CORE[core], "-r", REQUIREMENTS)
+    copy = ansible_test_copy(session)
+    version = ansible_test.python_version(venv_python(session))
+    work = BUILD / "integration" / session.name
+    emulator = EmulatorProcess(REPO, work / "emulator", generate=2400, seed=11, python=venv_python(session),
+                               connection_file=work / "connection.json", log_path=work / "emulator.log")
+    session.log("Starting the emulator: %s" % " ".join(emulator.command()))
+    with emulator:
+        config = write_integration_config(copy / "tests" / "integration" / "integration_config.yml",
+                                          emulator.integration_vars())
+        session.log("Emulator ready at %s; wrote %s" % (emulator.connection.get("api_url"), config))
+        with session.chdir(copy):
+            session.run("ansible-test", "integration", *color_flag(), "--local", "--python", version, "-v",
+                        *session.posargs, env=tool_env())
+
+
+# Declared longest first: with --parallel, nox starts sessions in this order. The Debian root's sessions lead
+# each stage, so the root is built while the host's sessions run.
+CORE_ORDER = sorted(CORE, key=lambda core: (core not in IN_DEBIAN_ROOT, core))
 
 
 # --------------------------------------------------------------------------- once, on the main ansible-core
@@ -193,12 +187,10 @@ def emulated(session: nox.Session) -> None:
                 env=tool_env(PYTHONPATH=pythonpath))
 
 
-@nox.session(allow_parallel=True, tags=["tooling"])
-def tooling(session: nox.Session) -> None:
-    """pytest of the development helpers in tools/devtools (no network, no root needed)"""
-    session.install("pytest>=7.4", "PyYAML")
-    session.run("pytest", "-p", "no:cacheprovider", "-q", *(session.posargs or ["tools/tests"]),
-                env={"PYTHONPATH": str(REPO / "tools")})
+for _core in CORE_ORDER:
+    matrix_session("integration", _core, integration)
+for _core in CORE_ORDER:
+    matrix_session("sanity", _core, sanity)
 
 
 @nox.session(name="ansible-lint", allow_parallel=True, tags=["lint"])
@@ -274,9 +266,22 @@ def ee_check(session: nox.Session) -> None:
                 % (out / "context", out / "context"))
 
 
-@nox.session(requires=["ansible-lint", "docs-check", "build-import-check", "ee-check"], python=False, tags=["lint"])
+@nox.session(requires=["ansible-lint", "docs-check", "build-import-check", "ee-check"], python=False, tags=["lint"],
+             allow_parallel=True)
 def lint(session: nox.Session) -> None:  # pylint: disable=unused-argument
     """all lint sessions: ansible-lint, docs-check, build-import-check, ee-check"""
+
+
+for _core in CORE_ORDER:
+    matrix_session("units", _core, units)
+
+
+@nox.session(allow_parallel=True, tags=["tooling"])
+def tooling(session: nox.Session) -> None:
+    """pytest of the development helpers in tools/devtools (no network, no root needed)"""
+    session.install("pytest>=7.4", "PyYAML")
+    session.run("pytest", "-p", "no:cacheprovider", "-q", *(session.posargs or ["tools/tests"]),
+                env={"PYTHONPATH": str(REPO / "tools")})
 
 
 # --------------------------------------------------------------------------- not part of CI
