@@ -2,8 +2,8 @@
 
 Where the running Python cannot import nox, a venv with nox is made in ``.nox/_nox`` (without ensurepip
 where Debian's python3-venv is missing: pip then comes from the get-pip stand-in) and the noxfile is run
-again with it. nox's own summary gives each session's time; the last line printed is the plain
-``sessions: N passed, N failed`` that CI logs are read for.
+again with it. After nox's own summary it prints each session's time in seconds, then the plain
+``sessions: N passed, N failed`` line that CI logs are read for.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -51,6 +52,19 @@ def ensure_nox_venv(venv: Path, requirement: str = NOX_REQUIREMENT) -> Path:
     return python
 
 
+def timing_table(report: Dict[str, object]) -> List[str]:
+    """Each session's time in seconds and result, from a nox JSON report (nox's own summary rounds to minutes)."""
+    sessions = report.get("sessions", [])  # type: ignore[union-attr]
+    width = max([len(str(entry.get("name"))) for entry in sessions] + [7])
+    lines = ["%-*s %9s  %s" % (width, "session", "seconds", "result")]
+    for entry in sessions:
+        lines.append("%-*s %9.1f  %s" % (width, entry.get("name"), float(entry.get("duration") or 0.0),
+                                         entry.get("result")))
+    total = sum(float(entry.get("duration") or 0.0) for entry in sessions)
+    lines.append("%-*s %9.1f  (sessions' time added up; with --parallel the run took less)" % (width, "total", total))
+    return lines
+
+
 def closing_line(report: Dict[str, object]) -> str:
     """The plain summary of a nox JSON report: 'sessions: N passed, N failed[, N skipped]'."""
     results = [entry.get("result") for entry in report.get("sessions", [])]  # type: ignore[union-attr]
@@ -72,6 +86,7 @@ def run_nox(argv: Sequence[str]) -> int:
         os.unlink(report_path)
         argv = ["--report", report_path] + argv  # before any "--": what follows that goes to the sessions
     sys.argv = [sys.argv[0]] + argv
+    started = time.monotonic()
     try:
         nox.main()
         code = 0
@@ -80,7 +95,9 @@ def run_nox(argv: Sequence[str]) -> int:
     if report_path:
         try:
             with open(report_path, encoding="utf-8") as handle:
-                print(closing_line(json.load(handle)), flush=True)
+                report = json.load(handle)
+            wall = "%-7s %9.1f  (wall clock)" % ("run", time.monotonic() - started)
+            print("\n".join(timing_table(report) + [wall, closing_line(report)]), flush=True)
         except (OSError, ValueError):
             pass  # --list, --help, or nox stopped before running anything
         finally:

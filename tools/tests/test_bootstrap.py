@@ -13,6 +13,17 @@ def test_the_closing_line_counts_sessions():
     assert bootstrap.closing_line(report) == "sessions: 2 passed, 2 failed, 1 skipped"
 
 
+def test_the_timing_table_gives_each_sessions_seconds():
+    report = {"sessions": [{"name": "sanity-2.16", "duration": 118.04, "result": "success"},
+                           {"name": "lint", "duration": 0, "result": "success"},
+                           {"name": "integration-2.21", "duration": 241.96, "result": "failed"}]}
+    lines = bootstrap.timing_table(report)
+    assert lines[0].split() == ["session", "seconds", "result"]
+    assert lines[1].split() == ["sanity-2.16", "118.0", "success"]
+    assert lines[3].split() == ["integration-2.21", "242.0", "failed"]
+    assert lines[4].split()[:2] == ["total", "360.0"]
+
+
 def test_a_python_without_a_recent_nox_is_not_taken(tmp_path):
     assert not bootstrap.can_import_nox(tmp_path / "no-such-python")
     python = tmp_path / "python"
