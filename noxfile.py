@@ -34,6 +34,7 @@ from devtools import ansible_test, checks, collection  # noqa: E402
 from devtools.debian_root import DebianRoot  # noqa: E402
 from devtools.emulator import EmulatorProcess, write_integration_config  # noqa: E402
 
+nox.needs_version = ">=2026.8.10"  # --parallel; tools/devtools/bootstrap.py installs the same
 nox.options.reuse_venv = "yes"
 nox.options.error_on_external_run = True
 
