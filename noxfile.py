@@ -51,7 +51,8 @@ INSIDE_ROOT = os.environ.get("M365_IN_DEBIAN_ROOT") == "1"
 BUILD = REPO / "build"
 REQUIREMENTS = "requirements.txt"  # what the modules need (msal, requests)
 TEST_REQUIREMENTS = "tests/requirements.txt"  # pytest, xdist, the emulator's and the functional tests' packages
-EMULATED_TESTS = ("tests/emulated", "tests/emulator/conformance", "tests/functional", "tests/faults")
+# pytest suites run once, on the main ansible-core (they start emulators, or check the docs); those that exist.
+EMULATED_TESTS = ("tests/emulated", "tests/emulator/conformance", "tests/functional", "tests/faults", "tests/docs")
 # Lint tools, lower bounds only (each session has a venv of its own).
 ANSIBLE_LINT = "ansible-lint>=24.2"
 ANTSIBULL_DOCS = "antsibull-docs>=2.10"
@@ -180,9 +181,10 @@ CORE_ORDER = sorted(CORE, key=lambda core: (core not in IN_DEBIAN_ROOT, core))
 
 @nox.session(allow_parallel=True, tags=["emulated", MAIN])
 def emulated(session: nox.Session) -> None:
-    """pytest against the emulator: client (tests/emulated), emulator conformance, functional, faults"""
+    """pytest against the emulator: client (tests/emulated), emulator conformance, functional, faults; doc checks"""
     session.install(CORE[MAIN], "-r", REQUIREMENTS, "-r", TEST_REQUIREMENTS)
-    args = session.posargs or ["-n", os.environ.get("PYTEST_WORKERS", "auto"), *EMULATED_TESTS]
+    suites = [suite for suite in EMULATED_TESTS if (REPO / suite).is_dir()]
+    args = session.posargs or ["-n", os.environ.get("PYTEST_WORKERS", "auto"), *suites]
     pythonpath = os.pathsep.join([str(BUILD / "collections"), str(REPO / "tests" / "emulator")])
     session.run("pytest", "-p", "no:cacheprovider", "-ra", *(["--color=no"] if NO_COLOR else []), *args,
                 env=tool_env(PYTHONPATH=pythonpath))
@@ -306,6 +308,13 @@ def demo(session: nox.Session) -> None:
         # Implicit localhost runs the modules with the venv's python; its "no inventory" warnings are expected.
         env = tool_env(ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
                        **emulator.module_env())
+        # One line per step: the collection's quiet callback (where it exists), unless ANSIBLE_STDOUT_CALLBACK says
+        # otherwise; `-s demo -- -v` shows every task.
+        callback = os.environ.get("ANSIBLE_STDOUT_CALLBACK")
+        if not callback and (REPO / "plugins" / "callback" / "quiet.py").exists():
+            callback = "m365.exchange.quiet"
+        if callback:
+            env["ANSIBLE_STDOUT_CALLBACK"] = callback
         session.run("ansible-playbook", "playbooks/demo.yml", "-e", "demo_output_dir=%s" % output, *session.posargs,
                     env=env)
     session.log("Outputs are in %s: %s" % (output, ", ".join(sorted(p.name for p in output.iterdir()))))
