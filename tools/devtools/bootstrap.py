@@ -52,16 +52,22 @@ def ensure_nox_venv(venv: Path, requirement: str = NOX_REQUIREMENT) -> Path:
     return python
 
 
-def timing_table(report: Dict[str, object]) -> List[str]:
-    """Each session's time in seconds and result, from a nox JSON report (nox's own summary rounds to minutes)."""
+def timing_table(report: Dict[str, object], wall: Optional[float] = None) -> List[str]:
+    """Each session's time in seconds and result, from a nox JSON report (nox's own summary rounds to minutes),
+    and the run's wall clock time."""
     sessions = report.get("sessions", [])  # type: ignore[union-attr]
     width = max([len(str(entry.get("name"))) for entry in sessions] + [7])
-    lines = ["%-*s %9s  %s" % (width, "session", "seconds", "result")]
+
+    def row(name: object, seconds: str, result: object) -> str:
+        return "%s %9s  %s" % (str(name).ljust(width), seconds, result)
+
+    lines = [row("session", "seconds", "result")]
     for entry in sessions:
-        lines.append("%-*s %9.1f  %s" % (width, entry.get("name"), float(entry.get("duration") or 0.0),
-                                         entry.get("result")))
+        lines.append(row(entry.get("name"), "%.1f" % float(entry.get("duration") or 0.0), entry.get("result")))
     total = sum(float(entry.get("duration") or 0.0) for entry in sessions)
-    lines.append("%-*s %9.1f  (sessions' time added up; with --parallel the run took less)" % (width, "total", total))
+    lines.append(row("total", "%.1f" % total, "(sessions' time added up; with --parallel the run took less)"))
+    if wall is not None:
+        lines.append(row("run", "%.1f" % wall, "(wall clock)"))
     return lines
 
 
@@ -96,8 +102,7 @@ def run_nox(argv: Sequence[str]) -> int:
         try:
             with open(report_path, encoding="utf-8") as handle:
                 report = json.load(handle)
-            wall = "%-7s %9.1f  (wall clock)" % ("run", time.monotonic() - started)
-            print("\n".join(timing_table(report) + [wall, closing_line(report)]), flush=True)
+            print("\n".join(timing_table(report, time.monotonic() - started) + [closing_line(report)]), flush=True)
         except (OSError, ValueError):
             pass  # --list, --help, or nox stopped before running anything
         finally:

@@ -17,11 +17,12 @@ def test_the_timing_table_gives_each_sessions_seconds():
     report = {"sessions": [{"name": "sanity-2.16", "duration": 118.04, "result": "success"},
                            {"name": "lint", "duration": 0, "result": "success"},
                            {"name": "integration-2.21", "duration": 241.96, "result": "failed"}]}
-    lines = bootstrap.timing_table(report)
+    lines = bootstrap.timing_table(report, wall=300.04)
     assert lines[0].split() == ["session", "seconds", "result"]
     assert lines[1].split() == ["sanity-2.16", "118.0", "success"]
     assert lines[3].split() == ["integration-2.21", "242.0", "failed"]
     assert lines[4].split()[:2] == ["total", "360.0"]
+    assert lines[5].split()[:2] == ["run", "300.0"] and lines[5].index("300.0") == lines[1].index("118.0")
 
 
 def test_a_python_without_a_recent_nox_is_not_taken(tmp_path):
