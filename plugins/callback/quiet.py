@@ -14,7 +14,7 @@ author:
   - m365.exchange developers (@m365-exchange)
 description:
   - A stdout callback for playbooks that tell a story in a few lines, such as the collection's demo
-    (C(python3 scripts/run.py demo) uses it).
+    (C(python3 noxfile.py -s demo) uses it).
   - It prints the name of each play, the message of every C(ansible.builtin.debug) task written in the playbook
     itself (not in a role), and one recap line per host at the end. Nothing else is printed for tasks that succeed
     or are skipped, including the tasks of roles and the C(included:) lines.

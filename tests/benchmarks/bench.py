@@ -2,10 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark of m365.exchange against the emulator's cost model (docs/performance.md). Not part of CI.
 
-    python3 scripts/run.py bench                      the issue's targets (about 8 minutes)
-    python3 scripts/run.py bench --scenario scale     throughput from 1k to 100k mailboxes (about 20 minutes)
-    python3 scripts/run.py bench --scenario smoke     a quick check that the harness works
-    python3 scripts/run.py bench --list
+    python3 noxfile.py -s bench                         the issue's targets (about 8 minutes)
+    python3 noxfile.py -s bench -- --scenario scale     throughput from 1k to 100k mailboxes (about 20 minutes)
+    python3 noxfile.py -s bench -- --scenario smoke     a quick check that the harness works
+    python3 noxfile.py -s bench -- --list
 
 For each scenario the emulator gets the scenario's L/H/C; the playbook runs the real modules through
 ansible-playbook; the table gives N, L, H, C, module processes, tokens, cmdlets issued, elapsed, floor
@@ -25,11 +25,11 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path[:0] = [HERE, os.path.join(REPO, "scripts"), os.path.join(REPO, "build", "collections")]
+sys.path[:0] = [HERE, os.path.join(REPO, "tools"), os.path.join(REPO, "build", "collections")]
 
 import report  # noqa: E402 pylint: disable=wrong-import-position
 import scenarios as registry  # noqa: E402 pylint: disable=wrong-import-position
-from emulator_process import EmulatorProcess  # noqa: E402 pylint: disable=wrong-import-position
+from devtools.emulator import EmulatorProcess  # noqa: E402 pylint: disable=wrong-import-position
 
 SEED = 11
 SEQUENTIAL_SAMPLE = 300  # mailboxes of the measured sequential loop (it is linear: N * time per mailbox)

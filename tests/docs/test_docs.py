@@ -8,7 +8,7 @@ Every Markdown file of the documentation is read for its fenced code blocks and 
 - every m365.exchange.* name is a module, playbook, role, filter or callback of the collection;
 - every option a YAML block gives a module (in a task or in module_defaults) is in the module's argument spec;
 - every archive_access_* / permission_audit_* variable and every EXO_* environment variable the docs name exists;
-- every `python3 scripts/run.py ...` command parses, every `ansible-playbook X.yml` names a playbook that exists
+- every `python3 noxfile.py ...` command names sessions noxfile.py declares, every `ansible-playbook X.yml` names a playbook that exists
   (or that the same page writes out), and no command contains a path of a developer's machine.
 """
 
@@ -17,6 +17,7 @@ import importlib
 import os
 import re
 import shlex
+import subprocess
 import sys
 from unittest import mock
 
@@ -43,7 +44,7 @@ SHELL_LANGS = ("sh", "bash", "shell", "console")
 YAML_LANGS = ("yaml", "yml")
 # A path of the repository: starts with one of its top-level entries. Output directories are not shipped.
 REPO_PATH = re.compile(r"^(?:\./)?((?:README\.md|COPYING|galaxy\.yml|requirements\.txt|pytest\.ini|"
-                       r"docs|playbooks|roles|plugins|tests|scripts|meta|changelogs|\.ci)(?:/[^\s`'\"),;]*)?)$")
+                       r"docs|playbooks|roles|plugins|tests|tools|noxfile\.py|meta|changelogs|\.ci)(?:/[^\s`'\"),;]*)?)$")
 NOT_SHIPPED = re.compile(r"^(?:\./)?tests/output(/|$)")
 PLACEHOLDER = re.compile(r"[<>*{}$]|\.\.\.|…")
 FQCN = re.compile(r"\bm365\.exchange\.([a-z][a-z0-9_]*)\b")
@@ -259,23 +260,29 @@ def test_environment_variables_exist(path):
 
 
 @pytest.fixture(scope="module")
-def run_py():
-    sys.path.insert(0, os.path.join(REPO, "scripts"))
-    try:
-        return importlib.import_module("run")
-    finally:
-        sys.path.pop(0)
+def nox_sessions():
+    """The sessions and tags noxfile.py declares, from `python3 noxfile.py -l` (lines `* name [tags] -> ...`, and
+    `- name -> ...` for the sessions CI does not run; nox is installed into .nox/_nox when missing)."""
+    listed = subprocess.run([sys.executable, os.path.join(REPO, "noxfile.py"), "-l"], cwd=REPO,
+                            stdout=subprocess.PIPE, check=True, text=True).stdout
+    found = re.findall(r"^[*-] (\S+)(?: \[([^\]]*)\])? ->", listed, re.M)
+    return set(name for name, _tags in found), set(tag for _name, tags in found for tag in tags.split(",") if tag)
 
 
 @pytest.mark.parametrize("path", DOCS, ids=DOC_IDS)
-def test_run_py_commands_parse(path, run_py):
+def test_nox_commands_name_sessions_that_exist(path, nox_sessions):
+    names, tags = nox_sessions
     for line in shell_lines(read(path)):
         words = words_of(line)
-        if words[:2] in (["python3", "scripts/run.py"], ["python", "scripts/run.py"]):
-            try:
-                run_py.parse_args(words[2:])
-            except SystemExit:
-                pytest.fail("%s: `%s` is not a command scripts/run.py accepts" % (os.path.relpath(path, REPO), line))
+        if words[:2] not in (["python3", "noxfile.py"], ["python", "noxfile.py"]) and words[:1] != ["nox"]:
+            continue
+        words = words[1:] if words[0] == "nox" else words[2:]
+        words = words[:words.index("--")] if "--" in words else words
+        for option, known in (("-s", names), ("--session", names), ("-t", tags), ("--tags", tags)):
+            for index, word in enumerate(words[:-1]):
+                if word == option and words[index + 1] not in known:
+                    pytest.fail("%s: `%s` names %s, which noxfile.py does not declare"
+                                % (os.path.relpath(path, REPO), line, words[index + 1]))
 
 
 def written_out(text):

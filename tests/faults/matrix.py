@@ -7,7 +7,7 @@
     python3 tests/faults/matrix.py --only sigkill --runs 5 -v
 
 Runs against an emulator in this process; uses the repository's .venv (created by
-`python3 scripts/run.py test`). Exit code 0 when every row converged in every run and lost nothing.
+`python3 noxfile.py -s dev`). Exit code 0 when every row converged in every run and lost nothing.
 """
 
 import argparse
@@ -33,7 +33,7 @@ def reexec_in_venv():
                 os.path.dirname(VENV_PYTHON))):
             os.execv(VENV_PYTHON, [VENV_PYTHON] + sys.argv)
         raise SystemExit("The Python packages ansible-core, cryptography and PyJWT are needed; run "
-                         "`python3 scripts/run.py test --stage units` once to create .venv/")
+                         "`python3 noxfile.py -s dev` once to create .venv/")
 
 
 def parse_args(argv=None):

@@ -1,4 +1,10 @@
-"""Test PKI: a CA, the server certificate and client certificates per app."""
+"""Test PKI: a CA, the server certificate and client certificates per app.
+
+Every certificate carries key usage, a subject key identifier and an authority key identifier: Python 3.13
+verifies with VERIFY_X509_STRICT, which refuses a CA without key usage or subject key identifier and a leaf
+without authority key identifier. Certificates left in a work directory by an older emulator that lack them
+are made anew.
+"""
 
 import datetime
 import hashlib
@@ -45,6 +51,43 @@ def _write(path, data):
     with open(tmp, "wb") as handle:
         handle.write(data)
     os.replace(tmp, path)
+
+
+def _extension(cert, kind):
+    try:
+        return cert.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def strict_enough(cert, issuer):
+    """Tell whether ``cert`` passes strict X.509 verification as signed by ``issuer`` (a certificate).
+
+    It must name its key and its issuer's key (subject and authority key identifiers, the latter equal to the
+    issuer's subject key identifier) and say what its key is for (key usage).
+    """
+    key_id = _extension(cert, x509.SubjectKeyIdentifier)
+    authority = _extension(cert, x509.AuthorityKeyIdentifier)
+    issuer_key_id = _extension(issuer, x509.SubjectKeyIdentifier)
+    return (key_id is not None and authority is not None and issuer_key_id is not None
+            and _extension(cert, x509.KeyUsage) is not None
+            and cert.issuer == issuer.subject and authority.key_identifier == issuer_key_id.digest)
+
+
+def _key_ids(builder, public_key, issuer_public_key):
+    """Add the subject and authority key identifiers to a certificate builder."""
+    return (builder
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public_key), critical=False))
+
+
+# What the leaves' keys are for: signatures only (TLS with ECDHE, JWT client assertions).
+LEAF_KEY_USAGE = x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                               data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                               encipher_only=False, decipher_only=False)
+CA_KEY_USAGE = x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                             data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                             encipher_only=False, decipher_only=False)
 
 
 def thumbprints(cert):
@@ -108,21 +151,20 @@ class Pki:
                 cert = x509.load_pem_x509_certificate(handle.read())
             with open(self.ca_key_path, "rb") as handle:
                 key = serialization.load_pem_private_key(handle.read(), None)
-            if cert.not_valid_after_utc > _utcnow() + datetime.timedelta(days=30):
+            if cert.not_valid_after_utc > _utcnow() + datetime.timedelta(days=30) and strict_enough(cert, cert):
                 return cert, key
         key = ec.generate_private_key(ec.SECP256R1())
         now = _utcnow()
-        cert = (x509.CertificateBuilder()
-                .subject_name(_name("exo-emulator test CA"))
-                .issuer_name(_name("exo-emulator test CA"))
-                .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=3650))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
-                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-                .sign(key, hashes.SHA256()))
+        builder = (x509.CertificateBuilder()
+                   .subject_name(_name("exo-emulator test CA"))
+                   .issuer_name(_name("exo-emulator test CA"))
+                   .public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=3650))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                   .add_extension(CA_KEY_USAGE, critical=True))
+        cert = _key_ids(builder, key.public_key(), key.public_key()).sign(key, hashes.SHA256())
         _write(self.ca_key_path, _pem_key(key))
         _write(self.ca_path, _pem_cert(cert))
         # A new CA invalidates everything it signed before.
@@ -132,7 +174,7 @@ class Pki:
         return cert, key
 
     def _issued_by_current_ca(self, cert):
-        return cert.issuer == self._ca_cert.subject and cert.not_valid_after_utc > _utcnow()
+        return strict_enough(cert, self._ca_cert) and cert.not_valid_after_utc > _utcnow()
 
     def _ensure_server_certificate(self):
         if os.path.exists(self.server_cert_path) and os.path.exists(self.server_key_path):
@@ -145,18 +187,18 @@ class Pki:
             x509.DNSName("localhost"),
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
         ])
-        cert = (x509.CertificateBuilder()
-                .subject_name(_name("localhost"))
-                .issuer_name(self._ca_cert.subject)
-                .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=825))
-                .add_extension(san, critical=False)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self._ca_key.public_key()), critical=False)
-                .sign(self._ca_key, hashes.SHA256()))
+        builder = (x509.CertificateBuilder()
+                   .subject_name(_name("localhost"))
+                   .issuer_name(self._ca_cert.subject)
+                   .public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=825))
+                   .add_extension(san, critical=False)
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                   .add_extension(LEAF_KEY_USAGE, critical=True)
+                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
+        cert = _key_ids(builder, key.public_key(), self._ca_key.public_key()).sign(self._ca_key, hashes.SHA256())
         _write(self.server_key_path, _pem_key(key))
         _write(self.server_cert_path, _pem_cert(cert))
 
@@ -179,7 +221,7 @@ class Pki:
         if os.path.exists(os.path.join(directory, name + ".pem")):
             with open(os.path.join(directory, name + ".crt"), "rb") as handle:
                 cert = x509.load_pem_x509_certificate(handle.read())
-            if cert.issuer != self._ca_cert.subject:
+            if not strict_enough(cert, self._ca_cert):
                 cert = None
         if cert is None:
             cert = self._create_client(directory, name, expired="expired" in name)
@@ -193,16 +235,17 @@ class Pki:
             not_before, not_after = now - datetime.timedelta(days=730), now - datetime.timedelta(days=365)
         else:
             not_before, not_after = now - datetime.timedelta(days=1), now + datetime.timedelta(days=730)
-        cert = (x509.CertificateBuilder()
-                .subject_name(_name("exo-emulator app " + name))
-                .issuer_name(self._ca_cert.subject)
-                .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(not_before)
-                .not_valid_after(not_after)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-                .sign(self._ca_key, hashes.SHA256()))
+        builder = (x509.CertificateBuilder()
+                   .subject_name(_name("exo-emulator app " + name))
+                   .issuer_name(self._ca_cert.subject)
+                   .public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(not_before)
+                   .not_valid_after(not_after)
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                   .add_extension(LEAF_KEY_USAGE, critical=True)
+                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False))
+        cert = _key_ids(builder, key.public_key(), self._ca_key.public_key()).sign(self._ca_key, hashes.SHA256())
         cert_pem = _pem_cert(cert)
         base = os.path.join(directory, name)
         _write(base + ".crt", cert_pem)

@@ -43,12 +43,12 @@ CONNECTION_VARIABLES = ("EXO_TENANT", "EXO_CLIENT_ID", "EXO_CLIENT_SECRET", "EXO
 
 
 def ensure_collection_link():
-    """build/collections/ansible_collections/m365/exchange -> the repository (what scripts/run.py makes)."""
+    """build/collections/ansible_collections/m365/exchange -> the repository (what noxfile.py makes)."""
     target = os.path.relpath(REPO, os.path.dirname(COLLECTION_LINK))
     if os.path.islink(COLLECTION_LINK) and os.readlink(COLLECTION_LINK) == target:
         return
     if os.path.lexists(COLLECTION_LINK):
-        raise RuntimeError("%s exists and is not the link to the repository; run `python3 scripts/run.py test` once"
+        raise RuntimeError("%s exists and is not the link to the repository; run `python3 noxfile.py -s dev` once"
                            % COLLECTION_LINK)
     os.makedirs(os.path.dirname(COLLECTION_LINK), exist_ok=True)
     os.symlink(target, COLLECTION_LINK, target_is_directory=True)
@@ -60,7 +60,7 @@ def tool(name):
         candidate = os.path.join(directory, name)
         if os.access(candidate, os.X_OK):
             return candidate
-    raise RuntimeError("%s not found next to %s or in .venv/bin; run `python3 scripts/run.py test --stage units` "
+    raise RuntimeError("%s not found next to %s or in .venv/bin; run `python3 noxfile.py -s dev` "
                        "once to create the venv" % (name, sys.executable))
 
 

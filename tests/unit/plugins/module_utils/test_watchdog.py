@@ -16,7 +16,8 @@ from ansible_collections.m365.exchange.plugins.module_utils._watchdog import Con
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="the watch reads Linux's /proc")
 
-COLLECTIONS = os.environ.get("PYTHONPATH", "")
+# The directory that holds ansible_collections/ (ansible-test units puts the collection there, not on PYTHONPATH).
+COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(_watchdog.__file__), *[".."] * 5))
 
 # A stand-in for the module: prints its watch's chain, then what the watch says once it fires.
 MODULE = textwrap.dedent("""

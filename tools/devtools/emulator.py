@@ -1,13 +1,12 @@
 """Start and stop the Exchange Online emulator as a child process.
 
-Shared by ``scripts/run.py`` (demo, integration stage) and the benchmarks.
-Standard library only, Python 3.9 or later.
+Used by the nox sessions (demo, integration) and the benchmarks. Standard library only, Python 3.9 or later.
 
 Usage::
 
     import sys
-    sys.path.insert(0, "<repo>/scripts")
-    from emulator_process import EmulatorProcess
+    sys.path.insert(0, "<repo>/tools")
+    from devtools.emulator import EmulatorProcess
 
     with EmulatorProcess(repo, workdir, generate=300, seed=11) as emu:
         env = dict(os.environ, **emu.module_env())
@@ -239,7 +238,7 @@ def write_integration_config(path: Path, variables: Mapping[str, str]) -> Path:
     """Write ansible-test's integration_config.yml (no PyYAML needed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["---", "# Written by scripts/run.py for one integration run; connection values of the emulator."]
+    lines = ["---", "# Written by noxfile.py for one integration run; connection values of the emulator."]
     lines += ["%s: %s" % (name, yaml_scalar(value)) for name, value in sorted(variables.items())]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

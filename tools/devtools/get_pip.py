@@ -3,7 +3,7 @@
 ansible-test bootstraps pip into each virtual environment it creates with a
 script it downloads from a host that is not reachable from every machine,
 unless a copy is cached at ``~/.ansible/test/cache/get_pip_<version>.py``.
-``scripts/run.py`` copies this file there.
+``devtools.ansible_test.install_get_pip_standin`` copies this file there.
 
 ansible-test runs it as ``python get_pip.py [pip options] pip==X --no-setuptools
 --no-wheel`` inside the new virtual environment. This stand-in installs the
