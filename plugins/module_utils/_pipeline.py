@@ -330,10 +330,14 @@ class _WorkQueue:
 
 
 def near_the_end(unfinished, rate, longest_wait, round_trip):
-    """Whether the work left would be done before a cmdlet throttled now could be retried."""
+    """Whether the work left would be done before a cmdlet throttled now could be retried.
+
+    The rate may be known from the service's rate headers before a round trip is measured: then the wait alone
+    counts.
+    """
     if not rate or not longest_wait:
         return False
-    return unfinished <= rate * (longest_wait + round_trip)
+    return unfinished <= rate * (longest_wait + (round_trip or 0.0))
 
 
 class _Retry:

@@ -137,6 +137,12 @@ def test_near_the_end(unfinished, rate, wait, expected):
     assert near_the_end(unfinished, rate, wait, 0.07) is expected
 
 
+def test_near_the_end_with_a_rate_from_the_headers_before_any_round_trip():
+    # the rate headers give a rate before a round trip is measured; a 429 already set a wait
+    assert near_the_end(100, 200.0, 1.0, None) is True
+    assert near_the_end(1000, 200.0, 1.0, None) is False
+
+
 class Holder:
     """Something to hang a window and a pacer on, like the client."""
 

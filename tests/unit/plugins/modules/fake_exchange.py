@@ -105,9 +105,11 @@ class FakeExchange:
             raise result
         return result
 
-    def execute(self, command, consume=None):
-        """Client.execute: the command's pages (one page here) handed to consume."""
+    def execute(self, command, consume=None, max_rows=None):
+        """Client.execute: the command's pages (one page here) handed to consume; at most max_rows rows."""
         result = self.invoke(command.cmdlet, command.parameters, command.select)
+        if max_rows is not None:
+            result = CommandResult(result.value[:max_rows], result.warnings)
         if consume is None:
             return result
         return consume(iter([result]))
