@@ -16,7 +16,7 @@ description:
     (or its playbooks) rather than this action.
   - V(validate) checks the role's variables beyond what its argument specification can say (ranges, combinations)
     and names each bad value.
-  - V(plan) works out a run: the mailbox IDs to process, in chunks; for a grant it opens the campaign ledger (a closed
+  - V(plan) works out a run (the mailbox IDs to process, in chunks); for a grant it opens the campaign ledger (a closed
     one is set aside and a new campaign starts) and records the address of every mailbox beside its ID; for a revoke
     it takes the open grants from the ledger (or from the campaign a grant job published) and says when the campaign
     is closed.
@@ -28,7 +28,16 @@ description:
     M(m365.exchange.mailbox_permission) are its only writers.
 author:
   - m365.exchange developers (@m365-exchange)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
     details: In check mode nothing is written to the ledger; the reports of the plan are written and say PLAN.
@@ -58,7 +67,7 @@ options:
     elements: str
     default: [FullAccess]
   scope:
-    description: The role's O(m365.exchange.archive_access#role:grant/archive_access_scope) (V(validate)).
+    description: The role's O(m365.exchange.archive_access#role:grant:archive_access_scope) (V(validate)).
     type: raw
   selected:
     description: The mailboxes M(m365.exchange.mailbox_info) selected for the scope (V(plan)).

@@ -19,6 +19,8 @@ import shutil
 import time
 import uuid
 
+import jinja2
+
 from ansible_collections.m365.exchange.plugins.module_utils._mailboxes import identity_problem
 from ansible_collections.m365.exchange.plugins.plugin_utils._ledger import (
     LedgerError,
@@ -634,8 +636,6 @@ def status_of(report):
 
 def write_reports(report, run, templates):
     """The JSON, CSV and HTML reports (mode 0600), rendered from the role's templates with `report` only."""
-    import jinja2  # pylint: disable=import-outside-toplevel  (ansible-core's own dependency, on the controller)
-
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), trim_blocks=True,
                                      keep_trailing_newline=True,
                                      autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
