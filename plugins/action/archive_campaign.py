@@ -4,7 +4,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The archive_campaign action: the archive_access role's steps on the controller (inputs, plan and ledger, each
-chunk's record, reports). The logic is in plugin_utils/_campaign.py and _ledger.py."""
+chunk's record, reports). The logic is in plugin_utils/_campaign.py and _ledger.py.
+
+The large inputs (the scope's records, a chunk's results) can be named instead of passed (``*_from``): the action
+reads them from the task's variables as they are, where templating them into arguments would copy 100,000 records.
+"""
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
@@ -30,6 +34,7 @@ ARGUMENT_SPEC = {
     "access_rights": {"type": "list", "elements": "str", "default": ["FullAccess"]},
     "scope": {"type": "raw"},
     "selected": {"type": "raw"},
+    "selected_from": {"type": "str"},
     "excluded": {"type": "raw"},
     "exclude_missing": {"type": "list", "elements": "str", "default": []},
     "acl_full": {"type": "raw"},
@@ -46,6 +51,8 @@ ARGUMENT_SPEC = {
     "index": {"type": "int"},
     "identities": {"type": "raw"},
     "result": {"type": "raw"},
+    "result_from": {"type": "str"},
+    "identities_from": {"type": "str"},
     "templates": {"type": "str"},
     "stopped": {"type": "str"},
     "publish": {"type": "bool", "default": True},
@@ -69,9 +76,14 @@ class ActionModule(ActionBase):
                     raise CampaignError("Invalid input, nothing was changed: %s" % "; ".join(problems))
                 result.update(values)
             elif step == "plan":
+                if args.get("selected_from"):
+                    args["selected"] = (task_vars.get(args["selected_from"]) or {}).get("mailboxes") or []
                 result.update(plan(args, check_mode=bool(self._task.check_mode)))
             elif step == "record":
-                result.update(record_chunk(args["run"], args["index"], args["identities"] or [], args["result"] or {}))
+                identities = task_vars.get(args["identities_from"]) if args.get("identities_from") else None
+                outcome = task_vars.get(args["result_from"]) if args.get("result_from") else None
+                result.update(record_chunk(args["run"], args["index"], identities or args["identities"] or [],
+                                           outcome or args["result"] or {}))
             else:
                 result.update(finish(args["run"]["work"], args["templates"], args["propagation_minutes"],
                                      stopped=args.get("stopped") or None, publish=args["publish"]))

@@ -72,6 +72,11 @@ options:
   selected:
     description: The mailboxes M(m365.exchange.mailbox_info) selected for the scope (V(plan)).
     type: raw
+  selected_from:
+    description:
+      - The name of the variable that holds the result of M(m365.exchange.mailbox_info) for the scope (V(plan)),
+        instead of O(selected); read as it is, without copying 100,000 records into the task's arguments.
+    type: str
   excluded:
     description: The excluded mailboxes M(m365.exchange.mailbox_info) found (V(plan)).
     type: raw
@@ -126,6 +131,12 @@ options:
   result:
     description: The registered result of the chunk's M(m365.exchange.mailbox_permission) call (V(record)).
     type: raw
+  identities_from:
+    description: The name of the variable that holds the chunk's mailbox IDs (V(record)), instead of O(identities).
+    type: str
+  result_from:
+    description: The name of the variable that holds the chunk's registered result (V(record)), instead of O(result).
+    type: str
   templates:
     description: The directory of the report templates (V(finish)).
     type: str

@@ -505,20 +505,17 @@ def finish(work, templates, propagation_minutes=60, stopped=None, publish=True):
     publish. Returns the role's public result (archive_access_result)."""
     saved = read_json(os.path.join(work, "plan.json"))
     run, scope = saved["run"], saved["scope"]
-    chunks = []
-    for chunk in read_chunks(work):
-        part = read_json(os.path.join(work, "chunk-%05d.json" % (chunk["index"] + 1)))
-        chunks.append(dict(chunk, rows=part["rows"]))
+    chunks = [dict(chunk, part=os.path.join(work, "chunk-%05d.json" % (chunk["index"] + 1)))
+              for chunk in read_chunks(work)]
     state = None
     closed_now = False
     ledger_path_ = run["ledger"].get("path")
     if run["journal"]:
         state = read_ledger(ledger_path_, tenant=run["tenant"], delegate=run["delegate_record"])
         if run["action"] == "revoke" and not stopped and state.closed is None and not state.open():
-            LedgerWriter(ledger_path_).append([{"event": "closed", "at": timestamp(), "run": run["id"],
-                                                "counts": state.counts()}])
+            state.closed = {"event": "closed", "at": timestamp(), "run": run["id"], "counts": state.counts()}
+            LedgerWriter(ledger_path_).append([state.closed])
             closed_now = True
-            state = read_ledger(ledger_path_, tenant=run["tenant"], delegate=run["delegate_record"])
     finished = utc_now()
     report = report_data(run, scope, chunks, state, finished, stopped=stopped,
                          propagation_minutes=propagation_minutes, closed_now=closed_now)
@@ -540,7 +537,8 @@ def report_data(run, scope, chunks, state=None, finished=None, stopped=None, pro
     """Everything the reports say about one run, from the run's plan, its chunks' results and the ledger.
 
     The one place that assembles report data: the JSON, CSV and HTML templates only present what this returns
-    (``report`` in the templates). ``rows`` has one entry per mailbox the run covered, in order.
+    (``report`` in the templates). ``rows`` has one entry per mailbox the run covered, in order; it is read from the
+    chunks' files each time it is iterated, so that 100,000 rows are never held at once.
     """
     finished = finished or utc_now()
     check_mode = run["check_mode"]
@@ -550,21 +548,19 @@ def report_data(run, scope, chunks, state=None, finished=None, stopped=None, pro
             if entry.address:
                 addresses.setdefault(entry.id, entry.address)
     summary = dict((action, 0) for action in OUTCOMES)
-    rows, failures, skipped, progress = [], [], {}, []
+    rows = ReportRows(chunks, addresses)
+    failures, skipped, progress = [], {}, []
     for chunk in chunks:
         for action, count in chunk["summary"].items():
             summary[action] = summary.get(action, 0) + count
         progress.append({"chunk": chunk["index"] + 1, "at": chunk["at"], "count": chunk["count"],
                          "summary": chunk["summary"]})
-        for row in chunk["rows"]:
-            record = {"mailbox": row.get("address") or addresses.get(row["id"]) or row["id"], "mailbox_id": row["id"],
-                      "action": row["action"], "before": row["before"], "after": row["after"], "time": chunk["at"],
-                      "error": row.get("error")}
-            rows.append(record)
-            if row["action"] == "failed":
+    if summary["failed"] or summary["skipped"]:
+        for record in rows:
+            if record["action"] == "failed":
                 failures.append(record)
-            elif row["action"] == "skipped":
-                skipped.setdefault(reason_of(row.get("error")), []).append(record["mailbox"])
+            elif record["action"] == "skipped":
+                skipped.setdefault(reason_of(record["error"]), []).append(record["mailbox"])
     changes = summary.get("added", 0) + summary.get("removed", 0)
     campaign = {"id": run["ledger"].get("campaign"), "ledger": run["ledger"].get("path") if run["journal"] else None,
                 "source": run["source"], "closed": bool(state is not None and state.closed is not None),
@@ -590,6 +586,21 @@ def report_data(run, scope, chunks, state=None, finished=None, stopped=None, pro
     }
     report["status"], report["next_step"] = status_of(report)
     return report
+
+
+class ReportRows:
+    """The report's rows (mailbox, mailbox_id, action, before, after, time, error), read from the chunks' files."""
+
+    def __init__(self, chunks, addresses):
+        self.chunks = chunks
+        self.addresses = addresses
+
+    def __iter__(self):
+        for chunk in self.chunks:
+            for row in read_json(chunk["part"])["rows"]:
+                yield {"mailbox": row.get("address") or self.addresses.get(row["id"]) or row["id"],
+                       "mailbox_id": row["id"], "action": row["action"], "before": row["before"],
+                       "after": row["after"], "time": chunk["at"], "error": row.get("error")}
 
 
 def reason_of(error):
@@ -640,8 +651,8 @@ def write_reports(report, run, templates):
                                      keep_trailing_newline=True,
                                      autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
                                                                          default_for_string=False, default=False))
-    environment.filters.update(to_json=lambda value: json.dumps(value, sort_keys=True), csv_rows=csv_rows,
-                               json_rows=lambda rows: ",\n".join(json.dumps(row, sort_keys=True) for row in rows))
+    environment.filters.update(to_json=lambda value: json.dumps(value, sort_keys=True), csv_lines=csv_lines,
+                               json_lines=json_lines)
     base = os.path.join(run["report_dir"], "%s_%s%s_%s" % (
         _file_part(str(run["tenant"]).lower()), run["action"], "-plan" if run["check_mode"] else "", run["id"]))
     suffix = 1
@@ -653,23 +664,34 @@ def write_reports(report, run, templates):
     paths = {}
     for ext in REPORT_FORMATS:
         path = "%s.%s" % (base, ext)
-        text = environment.get_template("report.%s.j2" % ext).render(report=report)
+        stream = environment.get_template("report.%s.j2" % ext).stream(report=report)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            stream.dump(handle)
         paths[ext] = path
     return paths
 
 
-def csv_rows(rows, columns=CSV_COLUMNS):
-    """RFC 4180 text of the report's rows: a header, then every field quoted; lists joined with spaces."""
+def csv_lines(rows, columns=CSV_COLUMNS):
+    """RFC 4180 lines of the report's rows, one at a time: a header, then every field quoted; lists joined with
+    spaces."""
+    yield ",".join(columns) + "\n"
     text = io.StringIO()
     writer = csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    text.write(",".join(columns) + "\n")
     for row in rows:
+        text.seek(0)
+        text.truncate()
         writer.writerow([" ".join(row[c]) if isinstance(row.get(c), list) else ("" if row.get(c) is None else row[c])
                          for c in columns])
-    return text.getvalue()
+        yield text.getvalue()
+
+
+def json_lines(rows):
+    """The report's rows as JSON objects, one per line, separated by commas (the inside of a JSON list)."""
+    separator = ""
+    for row in rows:
+        yield separator + json.dumps(row, sort_keys=True)
+        separator = ",\n"
 
 
 def public_result(report):

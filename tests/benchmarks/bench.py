@@ -337,10 +337,11 @@ class Runner:
         code = self.ansible(scenario, emulator, paths)
         elapsed = time.monotonic() - started
         steal_after = steal_seconds()
+        load_after = os.getloadavg()[0]
         slots = emulator.slots() if recording else None
         emulator.record_slots(False)
         return {
-            "rc": code, "elapsed": elapsed, "started_at": started_at, "load_before": load,
+            "rc": code, "elapsed": elapsed, "started_at": started_at, "load_before": load, "load_after": load_after,
             "emulator_cpu": emulator.cpu_seconds() - cpu_before, "emulator_rss_mb": emulator.rss_mb(),
             "counters": emulator.counters(), "slots": slots, "cpus": os.cpu_count(),
             "steal": None if steal_before is None or steal_after is None else steal_after - steal_before,

@@ -193,6 +193,7 @@ class Result:  # pylint: disable=too-many-instance-attributes
             "summary": self.summary, "module_seconds": round(self.module_seconds, 2),
             "module_cpu_seconds": round(self.module_cpu_seconds, 2), "ansible_overhead": round(self.ansible_overhead, 2),
             "emulator_rss_mb": round(self.measured["emulator_rss_mb"]), "load_before": self.measured["load_before"],
+            "load_after": self.measured.get("load_after"),
             "max_concurrency_seen": self.measured["counters"].get("max_concurrency_seen"),
             "http_requests": self.measured["counters"].get("http_requests"), "problems": self.problems,
             "timeline": dict((key, round(value, 2)) for key, value in self.timeline().items()),
@@ -271,8 +272,13 @@ def slots_line(slots):
 
 
 def steal_line(result):
-    return "the hypervisor gave %.2f s of the %d CPUs' time to other guests during the run (steal, %.1f%%)" % (
+    line = "the hypervisor gave %.2f s of the %d CPUs' time to other guests during the run (steal, %.1f%%)" % (
         result.measured["steal"], result.measured["cpus"], 100 * result.steal_share)
+    if result.measured.get("load_after") is not None:
+        # processes of other users of the same machine take CPU time that steal does not show
+        line += "; load average %.2f before, %.2f after" % (result.measured["load_before"],
+                                                             result.measured["load_after"])
+    return line
 
 
 def print_table(results, log=print):
