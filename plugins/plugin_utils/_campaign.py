@@ -185,7 +185,8 @@ def plan(args, check_mode=False):
         targets, info = revoke_targets(args, delegate, excluded, result)
     else:
         targets, info = grant_targets(args, delegate, excluded)
-    info["excluded"] = sorted(set(excluded.values()))
+    # what the report calls excluded: archive_access_scope.exclude (the delegate's own mailbox is left out anyway)
+    info["excluded"] = sorted(set(r.get("primary_smtp_address") or mailbox_id(r) for r in args.get("excluded") or []))
     if action == "preflight" or result["closed"]:
         result["lines"] = preflight_lines(args, info, targets) if action == "preflight" else [result["msg"]]
         result["scope"] = dict((k, v) for k, v in info.items() if k not in ("addresses", "published"))
@@ -386,7 +387,8 @@ def open_campaign(args, path, delegate, targets, run_id, check_mode):
 
 
 def intro_line(args, info, count, check_mode):
-    what = "would %s" % args["action"] if check_mode else "%sing" % ("grant" if args["action"] == "grant" else "revok")
+    what = ("would grant" if check_mode else "granting") if args["action"] == "grant" else (
+        "would revoke" if check_mode else "revoking")
     source = {"scope": "the scope", "ledger": "the ledger's open grants", "published": "the published campaign",
               "all": "every selected mailbox (revoke_all)"}.get(info.get("source"), info.get("source"))
     line = "%s: %s %s's FullAccess on %d mailboxes (from %s); %d excluded" % (
@@ -542,13 +544,8 @@ def report_data(run, scope, chunks, state=None, finished=None, stopped=None, pro
     """
     finished = finished or utc_now()
     check_mode = run["check_mode"]
-    addresses = dict(scope.get("addresses") or {})
-    if state is not None:
-        for entry in state.mailboxes.values():
-            if entry.address:
-                addresses.setdefault(entry.id, entry.address)
     summary = dict((action, 0) for action in OUTCOMES)
-    rows = ReportRows(chunks, addresses)
+    rows = ReportRows(chunks, scope.get("addresses") or {}, state)
     failures, skipped, progress = [], {}, []
     for chunk in chunks:
         for action, count in chunk["summary"].items():
@@ -591,14 +588,19 @@ def report_data(run, scope, chunks, state=None, finished=None, stopped=None, pro
 class ReportRows:
     """The report's rows (mailbox, mailbox_id, action, before, after, time, error), read from the chunks' files."""
 
-    def __init__(self, chunks, addresses):
+    def __init__(self, chunks, addresses, state=None):
         self.chunks = chunks
-        self.addresses = addresses
+        self.addresses = addresses  # what the plan selected; the ledger knows the others (a revoke's)
+        self.mailboxes = state.mailboxes if state is not None else {}
+
+    def address(self, ident):
+        entry = self.mailboxes.get(ident)
+        return self.addresses.get(ident) or (entry.address if entry is not None else None) or ident
 
     def __iter__(self):
         for chunk in self.chunks:
             for row in read_json(chunk["part"])["rows"]:
-                yield {"mailbox": row.get("address") or self.addresses.get(row["id"]) or row["id"],
+                yield {"mailbox": row.get("address") or self.address(row["id"]),
                        "mailbox_id": row["id"], "action": row["action"], "before": row["before"],
                        "after": row["after"], "time": chunk["at"], "error": row.get("error")}
 

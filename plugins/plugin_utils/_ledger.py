@@ -353,8 +353,9 @@ def pack_mailboxes(mailboxes):
     """A compact text form of a list of strings (xz + base64): about 2 bytes per address at 50,000 addresses,
     about 20 per ID (random GUIDs do not compress)."""
     data = "\n".join(sorted(set(str(mailbox) for mailbox in mailboxes))).encode("utf-8")
-    # a dictionary as large as the data, not xz -9's 64 MiB (which costs over 100 MB of memory to compress)
-    filters = [{"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": max(1 << 16, min(len(data), 1 << 26))}]
+    # a dictionary of at most 1 MiB: the encoder needs about ten times its dictionary in memory (xz -9: 64 MiB,
+    # some 700 MB), and lines of random GUIDs and similar addresses gain nothing from a longer window
+    filters = [{"id": lzma.FILTER_LZMA2, "preset": 6, "dict_size": max(1 << 16, min(len(data), 1 << 20))}]
     return PACK_PREFIX + base64.b64encode(lzma.compress(data, format=lzma.FORMAT_XZ, filters=filters)).decode("ascii")
 
 
