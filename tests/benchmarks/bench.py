@@ -164,6 +164,9 @@ class PeakWatch(threading.Thread):
         self.root = root
         self.emulator_pid = emulator_pid
         self.peaks = {}
+        self.largest = {}  # kind -> (peak MB, seconds from the start when the process was first seen)
+        self.started = time.time()
+        self.first_seen = {}
         self.done = threading.Event()
 
     def kind(self, pid, command):
@@ -179,7 +182,11 @@ class PeakWatch(threading.Thread):
         for pid, command in descendants(self.root).items():
             kind = self.kind(pid, command)
             if kind:
-                self.peaks[kind] = max(self.peaks.get(kind, 0), process_status_kb(pid, "VmHWM") / 1024.0)
+                self.first_seen.setdefault(pid, time.time() - self.started)
+                peak = process_status_kb(pid, "VmHWM") / 1024.0
+                if peak > self.peaks.get(kind, 0):
+                    self.peaks[kind] = peak
+                    self.largest[kind] = (round(peak), round(self.first_seen[pid], 1))
         self.peaks["emulator"] = max(self.peaks.get("emulator", 0),
                                      process_status_kb(self.emulator_pid, "VmHWM") / 1024.0)
 
@@ -346,6 +353,7 @@ class Runner:
             "counters": emulator.counters(), "slots": slots, "cpus": os.cpu_count(),
             "steal": None if steal_before is None or steal_after is None else steal_after - steal_before,
             "processes": read_lines(paths["processes"]), "record": read_json(paths["record"]),
+            "largest": self.largest,
             "peaks": dict(self.peaks, modules=max([p["peak_rss_kb"] / 1024.0 for p in read_lines(paths["processes"])]
                                                   + [self.peaks.get("modules", 0)])),
             "log": os.path.relpath(paths["log"], REPO),
@@ -384,6 +392,7 @@ class Runner:
             watch.start()
             code = process.wait()
             self.peaks = watch.stop()
+            self.largest = dict(watch.largest)
             return code
 
 

@@ -239,6 +239,11 @@ def print_row(result, log=print):
             ", ".join("%s %d" % item for item in sorted(result.cmdlets_by_name.items()))))
     if result.peaks:
         log("  peak RSS: %s" % ", ".join("%s %.0f MB" % (key, value) for key, value in sorted(result.peaks.items())))
+        largest = result.measured.get("largest") or {}
+        if largest.get("workers"):
+            log("  the largest worker (%d MB) started %.1f s after ansible-playbook (see the task times in %s)" % (
+                largest["workers"][0], largest["workers"][1], result.measured["log"].replace(
+                    "ansible-playbook.log", "record.json")))
     log("  %s; module processes %.1fs (CPU %.1fs), Ansible outside them %.1fs, emulator RSS %d MB" % (
         ", ".join("%s %d" % item for item in sorted(result.summary.items())) or "no summary",
         result.module_seconds, result.module_cpu_seconds, result.ansible_overhead, result.measured["emulator_rss_mb"]))
