@@ -48,6 +48,11 @@ CSV_COLUMNS = ("mailbox", "mailbox_id", "action", "before", "after", "time", "er
 LISTED = 20  # how many mailboxes a message names
 
 
+def mailboxes(count):
+    """'1 mailbox', '2 mailboxes'."""
+    return "%d mailbox%s" % (count, "" if count == 1 else "es")
+
+
 class CampaignError(Exception):
     """Why the campaign cannot go on; nothing was changed by the step that raises it."""
 
@@ -229,10 +234,10 @@ def grant_targets(args, delegate, excluded):
         targets[ident] = record.get("primary_smtp_address") or ident
     if left_out and args.get("acl_limit_action", "stop") == "stop":
         raise CampaignError(
-            "%d mailboxes already hold %d access control entries, so Exchange would refuse the delegate's entry: %s. "
+            "%s with %d access control entries already, so Exchange would refuse the delegate's entry: %s. "
             "Remove stale entries (for example orphaned S-1-5-21-... trustees) from them, add them to "
             "archive_access_scope.exclude, or set archive_access_acl_limit_action=skip. Nothing was changed." % (
-                len(left_out), ACL_LIMIT, ", ".join(left_out[:LISTED])))
+                mailboxes(len(left_out)), ACL_LIMIT, ", ".join(left_out[:LISTED])))
     info = {"selected": len(set(mailbox_id(r) for r in selected)), "targets": len(targets),
             "acl_full": sorted(left_out), "source": "scope", "addresses": targets}
     if args["action"] == "preflight":
@@ -406,8 +411,8 @@ def preflight_lines(args, info, targets):
         args["tenant"], info["selected"], args["delegate"].get("primary_smtp_address"), len(info["excluded"]),
         len(targets))]
     if info.get("acl_full"):
-        lines.append("%d mailboxes are at the limit of %d access control entries: %s" % (
-            len(info["acl_full"]), ACL_LIMIT, ", ".join(info["acl_full"][:LISTED])))
+        lines.append("%s at the limit of %d access control entries: %s" % (
+            mailboxes(len(info["acl_full"])), ACL_LIMIT, ", ".join(info["acl_full"][:LISTED])))
     ledger = info.get("ledger") or {}
     if ledger.get("exists"):
         lines.append("Ledger %s: campaign %s, %s; %d pre-existing, %d granted, %d still open." % (
@@ -630,20 +635,20 @@ def status_of(report):
         return "INCOMPLETE", "The run stopped: %s Fix the cause and run it again; it continues where it stopped." % (
             report["stopped"])
     if summary.get("failed"):
-        return "INCOMPLETE", ("%d mailboxes failed (see the failures): fix the cause and run the %s again; it only "
-                              "does what is left." % (summary["failed"], report["action"]))
+        return "INCOMPLETE", ("%s failed (see the failures): fix the cause and run the %s again; it only "
+                              "does what is left." % (mailboxes(summary["failed"]), report["action"]))
     if report["action"] == "revoke" and report["campaign"]["source"] in ("ledger", "published"):
         if report["campaign"]["source"] == "ledger" and not report["campaign"]["closed"]:
             left = report["campaign"]["open"]
-            return "INCOMPLETE", ("%d mailboxes still hold access the campaign granted (%s): they are excluded or were "
-                                  "skipped; the campaign stays open until they are revoked." % (
-                                      len(left), ", ".join(left[:LISTED])))
+            return "INCOMPLETE", ("%s still hold access the campaign granted (%s): excluded or skipped; the "
+                                  "campaign stays open until they are revoked." % (
+                                      mailboxes(len(left)), ", ".join(left[:LISTED])))
         if summary.get("skipped"):
-            return "INCOMPLETE", "%d mailboxes were skipped; run the revoke again once their cause is fixed." % (
-                summary["skipped"])
+            return "INCOMPLETE", "%s skipped; run the revoke again once the cause is fixed." % (
+                mailboxes(summary["skipped"]))
     elif summary.get("skipped"):
-        return "INCOMPLETE", ("%d mailboxes were skipped (see the reasons): fix or exclude them and run the %s "
-                              "again." % (summary["skipped"], report["action"]))
+        return "INCOMPLETE", ("%s skipped (see the reasons): fix or exclude them and run the %s "
+                              "again." % (mailboxes(summary["skipped"]), report["action"]))
     return "COMPLETE", ""
 
 
