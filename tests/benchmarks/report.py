@@ -281,8 +281,8 @@ def steal_line(result):
         result.measured["steal"], result.measured["cpus"], 100 * result.steal_share)
     if result.measured.get("load_after") is not None:
         # processes of other users of the same machine take CPU time that steal does not show
-        line += "; load average %.2f before, %.2f after" % (result.measured["load_before"],
-                                                             result.measured["load_after"])
+        line += "; load average %.2f before, %.2f after" % (
+            result.measured["load_before"], result.measured["load_after"])
     return line
 
 
