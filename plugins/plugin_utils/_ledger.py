@@ -68,7 +68,15 @@ def timestamp(moment=None):
 
 def mailbox_id(record):
     """The immutable ID a campaign knows a mailbox by: its ExternalDirectoryObjectId (the Entra object ID), or its
-    Guid for an object that has none. Lower case, so that IDs compare as strings."""
+    Guid for an object that has none. Lower case, so that IDs compare as strings.
+
+    Why not the ExchangeGuid: Microsoft's reference for -Identity recommends the user ID (the Entra object ID) or
+    the UPN "for the best performance", and the EXO cmdlets take it as a parameter of its own
+    (Get-EXOMailboxPermission -ExternalDirectoryObjectId); mailbox_info returns it without an extra property; and
+    it stays when a mailbox is turned into a mail user (the ExchangeGuid goes with the mailbox), so the revoke can
+    still tell "no longer a mailbox" from "no such object". A mailbox deleted and created again under its address
+    gets a new one, so the campaign never touches the new mailbox. The emulator resolves -Identity by all three.
+    """
     value = record.get("external_directory_object_id") or record.get("guid") or ""
     return str(value).strip().lower()
 
