@@ -184,8 +184,8 @@ def plan(args, check_mode=False):
     excluded = exclusions(args)
     result = {"warnings": [], "closed": False, "chunks": []}
     if args.get("exclude_missing"):
-        result["warnings"].append("archive_access_scope.exclude: %d entries match no mailbox and exclude nothing: %s" % (
-            len(args["exclude_missing"]), ", ".join(args["exclude_missing"][:LISTED])))
+        result["warnings"].append("archive_access_scope.exclude: %d entries match no mailbox and exclude nothing: "
+                                  "%s" % (len(args["exclude_missing"]), ", ".join(args["exclude_missing"][:LISTED])))
     if action == "revoke":
         targets, info = revoke_targets(args, delegate, excluded, result)
     else:

@@ -230,7 +230,8 @@ def test_a_stray_ledger_never_gets_into_a_build(tmp_path):
 
 
 def test_exclusions_that_match_nothing_stop_before_any_change(tenant, tmp_path, run_playbook):
-    typo = campaign(tenant, tmp_path, archive_access_scope={"exclude": ["ceo@" + tenant.domain, "c.eo@" + tenant.domain]})
+    typo = campaign(tenant, tmp_path,
+                    archive_access_scope={"exclude": ["ceo@" + tenant.domain, "c.eo@" + tenant.domain]})
     before = tenant.holders_by_id()
     refused = run_playbook("grant_archive_access", tenant, typo)
     assert refused.returncode != 0
