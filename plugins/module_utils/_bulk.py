@@ -222,7 +222,7 @@ class BulkRun:
             self.record(journal, "read", changes)
             self.write(changes)
             self.confirm(changes)
-            self.record(journal, "write", [c for c in changes if c.commands and c.action != "skipped"] + outcomes)
+            self.record(journal, "write", [c for c in changes if c.commands] + outcomes)
         if self.watch.gone:
             self.report.stopped(self.watch.gone, changes, outcomes)
         self.report.finish(changes, outcomes)

@@ -66,9 +66,10 @@ class BulkReport:
         return entries, result
 
     def fail(self, message, changes, outcomes):
-        """Fail before any change; the results list the mailboxes concerned."""
+        """Fail before any change; the results list the mailboxes concerned (with their planned actions: none was
+        carried out, which `refused` says)."""
         entries = self.entries(changes, outcomes)
-        self.module.fail_on(message, changed=False, summary=self.summary(entries), results=entries)
+        self.module.fail_on(message, changed=False, refused=True, summary=self.summary(entries), results=entries)
 
     def stopped(self, reason, changes, outcomes):
         entries, result = self.result(changes, outcomes)

@@ -235,6 +235,15 @@ results:
       type: str
       returned: when RV(results[].action) is V(failed), V(skipped) or V(gone)
       sample: "Add-MailboxPermission 'full.acl@contoso.com': ... maximum allowed access control entries of 500 ..."
+refused:
+  description:
+    - V(true) when the task failed before any change for a reason that concerns the task as a whole (identities that
+      cannot be used while O(missing) or O(unusable) is V(fail), O(acl_limit=stop), a failed read with
+      O(continue_on_error=false)). RV(results) then lists each mailbox with its planned action, none of which was
+      carried out.
+  returned: when the task was refused before any change
+  type: bool
+  sample: true
 trustee:
   description: The trustee as resolved in Exchange.
   returned: success

@@ -14,12 +14,15 @@ the emulator's CPU use. Results go to build/bench/ (results.json, results.md, lo
 """
 
 import argparse
+import glob
 import json
 import os
 import shlex
+import shutil
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -116,6 +119,87 @@ def steal_seconds():
         return None
 
 
+def process_status_kb(pid, field):
+    try:
+        with open("/proc/%d/status" % pid) as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants(root):
+    """The live processes under root (root included), from /proc: {pid: command line}."""
+    children = {}
+    commands = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, "rb") as handle:
+                data = handle.read()
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                commands[int(entry)] = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        children.setdefault(int(data[data.rfind(b")") + 2:].split()[1]), []).append(int(entry))
+    found, pending = {}, [root]
+    while pending:
+        pid = pending.pop()
+        if pid not in found and pid in commands:
+            found[pid] = commands[pid]
+            pending.extend(children.get(pid, []))
+    return found
+
+
+class PeakWatch(threading.Thread):
+    """The peak RSS (VmHWM) of every process of an ansible-playbook run, sampled every 0.2 s, by kind:
+    ansible-playbook itself, its forked workers (where action plugins such as archive_campaign run), the module
+    processes (also measured exactly by module_process.py) and the emulator."""
+
+    def __init__(self, root, emulator_pid):
+        super(PeakWatch, self).__init__(daemon=True)
+        self.root = root
+        self.emulator_pid = emulator_pid
+        self.peaks = {}
+        self.largest = {}  # kind -> (peak MB, seconds from the start when the process was first seen)
+        self.started = time.time()
+        self.first_seen = {}
+        self.done = threading.Event()
+
+    def kind(self, pid, command):
+        if pid == self.root:
+            return "ansible-playbook"
+        if "AnsiballZ_" in command or "module_process.py" in command:
+            return "modules"
+        if "ansible-playbook" in command:
+            return "workers"
+        return None
+
+    def sample(self):
+        for pid, command in descendants(self.root).items():
+            kind = self.kind(pid, command)
+            if kind:
+                self.first_seen.setdefault(pid, time.time() - self.started)
+                peak = process_status_kb(pid, "VmHWM") / 1024.0
+                if peak > self.peaks.get(kind, 0):
+                    self.peaks[kind] = peak
+                    self.largest[kind] = (round(peak), round(self.first_seen[pid], 1))
+        self.peaks["emulator"] = max(self.peaks.get("emulator", 0),
+                                     process_status_kb(self.emulator_pid, "VmHWM") / 1024.0)
+
+    def run(self):
+        while not self.done.wait(0.2):
+            self.sample()
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        return self.peaks
+
+
 def process_rss_kb(pid):
     with open("/proc/%d/status" % pid) as handle:
         for line in handle:
@@ -186,6 +270,7 @@ class Runner:
         self.emulator = None
         self.sequential = {}  # cost key -> seconds per mailbox
         self.interpreter = write_interpreter(output)
+        self.peaks = {}
 
     def log(self, message):
         print(message, flush=True)
@@ -216,6 +301,11 @@ class Runner:
         emulator.set_cost(registry.Cost(0, 0, 0))
         if scenario.fresh:
             emulator.reset()
+            campaign = scenario.playbook_vars.get("bench_campaign")
+            if campaign:  # a fresh tenant starts a new campaign: the role's files of an earlier run go
+                for path in glob.glob(os.path.join(self.output, campaign + ".ledger.jsonl*")):
+                    os.remove(path)
+                shutil.rmtree(os.path.join(self.output, campaign + "-reports"), ignore_errors=True)
         identities = benchmark_identities(emulator)[:scenario.mailboxes]
         if len(identities) < scenario.mailboxes:
             raise RuntimeError("the tenant has only %d usable mailboxes" % len(identities))
@@ -254,14 +344,18 @@ class Runner:
         code = self.ansible(scenario, emulator, paths)
         elapsed = time.monotonic() - started
         steal_after = steal_seconds()
+        load_after = os.getloadavg()[0]
         slots = emulator.slots() if recording else None
         emulator.record_slots(False)
         return {
-            "rc": code, "elapsed": elapsed, "started_at": started_at, "load_before": load,
+            "rc": code, "elapsed": elapsed, "started_at": started_at, "load_before": load, "load_after": load_after,
             "emulator_cpu": emulator.cpu_seconds() - cpu_before, "emulator_rss_mb": emulator.rss_mb(),
             "counters": emulator.counters(), "slots": slots, "cpus": os.cpu_count(),
             "steal": None if steal_before is None or steal_after is None else steal_after - steal_before,
             "processes": read_lines(paths["processes"]), "record": read_json(paths["record"]),
+            "largest": self.largest,
+            "peaks": dict(self.peaks, modules=max([p["peak_rss_kb"] / 1024.0 for p in read_lines(paths["processes"])]
+                                                  + [self.peaks.get("modules", 0)])),
             "log": os.path.relpath(paths["log"], REPO),
         }
 
@@ -292,8 +386,14 @@ class Runner:
         if self.verbose:
             self.log("$ " + " ".join(shlex.quote(part) for part in cmd))
         with open(paths["log"], "w") as log:
-            return subprocess.call(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                   stderr=subprocess.STDOUT)
+            process = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                       stderr=subprocess.STDOUT)
+            watch = PeakWatch(process.pid, emulator.pid)
+            watch.start()
+            code = process.wait()
+            self.peaks = watch.stop()
+            self.largest = dict(watch.largest)
+            return code
 
 
 def write_interpreter(output):

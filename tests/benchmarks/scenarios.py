@@ -63,7 +63,8 @@ class Scenario:  # pylint: disable=too-many-instance-attributes
     """One measured playbook run."""
 
     def __init__(self, name, title, mailboxes, cost, playbook, state="present", chunk_size=5000, fresh=False,
-                 sequential=False, expect=None, concurrency=None, setup_processes=0, list_unchanged=False):
+                 sequential=False, expect=None, concurrency=None, setup_processes=0, list_unchanged=False,
+                 role=False, playbook_vars=None):
         self.name = name
         self.title = title
         self.mailboxes = mailboxes  # N: identities given to the playbook (and the tenant is a little larger)
@@ -78,6 +79,10 @@ class Scenario:  # pylint: disable=too-many-instance-attributes
         self.setup_processes = setup_processes  # module processes besides the chunks (a role's preflight)
         # mailbox_permission's list_unchanged: false, as a run over thousands of mailboxes is written (README)
         self.list_unchanged = list_unchanged
+        # a play of the archive_access role: cmdlets per mailbox count every cmdlet of the play (preflight included),
+        # and N is the number of mailboxes the role's scope selected
+        self.role = role
+        self.playbook_vars = playbook_vars or {}  # more -e variables, e.g. bench_check_acl_limit
 
     @property
     def tenant_size(self):
@@ -93,7 +98,20 @@ class Scenario:  # pylint: disable=too-many-instance-attributes
                      "bench_output": output, "bench_list_unchanged": self.list_unchanged}
         if self.concurrency:
             variables["bench_concurrency"] = self.concurrency
+        variables.update(self.playbook_vars)
         return variables
+
+
+def _role_pair(size, label, cost, chunk_size=5000):
+    """The archive_access role's grant over a fresh tenant of about `size` mailboxes, and its rerun."""
+    return [
+        Scenario("role-grant-%s" % label, "grant through the archive_access role (preflight, ledger, chunks, reports)",
+                 size, cost, "playbooks/role_grant.yml", chunk_size=chunk_size, fresh=True, setup_processes=2,
+                 role=True, expect={"failed": 0}, playbook_vars={"bench_campaign": "role-%s" % label}),
+        Scenario("role-rerun-%s" % label, "the role's grant again: nothing to change", size, cost,
+                 "playbooks/role_grant.yml", chunk_size=chunk_size, setup_processes=2, role=True,
+                 expect={"failed": 0, "added": 0}, playbook_vars={"bench_campaign": "role-%s" % label}),
+    ]
 
 
 def tenant_size_for(mailboxes):
@@ -126,24 +144,37 @@ SCENARIOS = (
     # the rerun with the module's default result: one entry per mailbox, 5,000 of them unchanged
     + [Scenario("rerun-5k-listed", "the same grant again, every unchanged mailbox listed (list_unchanged=true)",
                 5000, THROTTLED, "playbooks/grant.yml", list_unchanged=True, expect={"unchanged": "N", "failed": 0})]
-    # N is what the role's scope selects (every type but group mailboxes): about 98% of the tenant. Its
-    # preflight runs 3 mailbox_info processes: the delegate, the scope with ACL sizes, and the delegate's
-    # entries on mailboxes whose ACL is full.
-    + [Scenario("role-grant-100k", "grant FullAccess through the archive_access role (preflight, ledger, "
-                "reports)", 100000, FAST, "playbooks/role_grant.yml", chunk_size=5000, fresh=True,
-                setup_processes=3, expect={"failed": 0})]
+    # The archive_access role over the whole tenant: N is what its scope selects (every type but group mailboxes,
+    # about 98% of the tenant). Its preflight runs 2 mailbox_info processes (the delegate, the scope: one Get-Mailbox
+    # query, no read per mailbox); each chunk's mailbox_permission reads every mailbox once.
+    + _role_pair(20000, "20k", THROTTLED)
+    + _role_pair(100000, "100k", FAST)
+    + _role_pair(1000, "1k", THROTTLED)
+    + _role_pair(5000, "5k", THROTTLED)
+    + _role_pair(10000, "10k-fast", FAST)
+    + _role_pair(200, "smoke", SMOKE, chunk_size=100)
+    # the opt-in preflight count of every mailbox's permissions (archive_access_check_acl_limit), for its cost
+    + [Scenario("role-grant-5k-checked", "the role's grant with the preflight's ACL count "
+                "(archive_access_check_acl_limit)", 5000, THROTTLED, "playbooks/role_grant.yml", fresh=True,
+                setup_processes=3, role=True, expect={"failed": 0},
+                playbook_vars={"bench_check_acl_limit": True, "bench_campaign": "role-5k-checked"})]
 )
 
 GROUPS = {
     # the issue's targets
-    "default": ["grant-5k", "rerun-5k", "info-100k", "role-grant-100k"],
+    "default": ["grant-5k", "rerun-5k", "info-100k", "role-grant-20k", "role-rerun-20k", "role-grant-100k"],
+    # the archive_access role: the issue's three targets
+    "role": ["role-grant-20k", "role-rerun-20k", "role-grant-100k"],
+    # the role from 1k to 100k mailboxes (docs/performance.md, the role's scaling table)
+    "role-scale": ["role-grant-1k", "role-rerun-1k", "role-grant-5k", "role-rerun-5k", "role-grant-10k-fast",
+                   "role-rerun-10k-fast", "role-grant-20k", "role-rerun-20k", "role-grant-100k", "role-rerun-100k"],
     # throughput from 1k to 100k mailboxes (docs/performance.md, scaling table)
     "scale": ["grant-1k", "rerun-1k", "grant-1k-fast", "rerun-1k-fast", "grant-5k", "rerun-5k",
               "grant-10k-fast", "rerun-10k-fast", "grant-20k", "rerun-20k", "grant-100k", "rerun-100k"],
     # design alternatives, for docs/performance.md
-    "alternatives": ["grant-5k-c10", "rerun-5k-listed"],
+    "alternatives": ["grant-5k-c10", "rerun-5k-listed", "role-grant-5k-checked"],
     # a quick check that the harness works (about a minute)
-    "smoke": ["grant-smoke", "rerun-smoke"],
+    "smoke": ["grant-smoke", "rerun-smoke", "role-grant-smoke", "role-rerun-smoke"],
 }
 
 

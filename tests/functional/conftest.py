@@ -48,10 +48,11 @@ def tenant(tenants):
 def run_playbook(tmp_path):
     """Run a playbook to its end, or SIGKILL its whole process tree (module included) after kill_after seconds."""
 
-    def run(name, tenant=None, extra_vars=None, inventory=None, check=False, timeout=600, kill_after=None):
-        log_path = tmp_path / ("%s-%d.log" % (name, time.monotonic_ns()))
+    def run(name, tenant=None, extra_vars=None, inventory=None, check=False, timeout=600, kill_after=None, env=None):
+        log_path = tmp_path / ("%s-%d.log" % (os.path.basename(name), time.monotonic_ns()))
         with open(log_path, "w+", encoding="utf-8") as log:
-            process = subprocess.Popen(playbook_command(name, extra_vars, inventory, check), env=playbook_env(tenant),
+            process = subprocess.Popen(playbook_command(name, extra_vars, inventory, check),
+                                       env=playbook_env(tenant, env),
                                        stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
             try:
                 process.wait(timeout=kill_after or timeout)

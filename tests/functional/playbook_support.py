@@ -54,6 +54,29 @@ class Tenant:
                     holders.add(recipient["primary_smtp"].lower())
         return holders
 
+    def holders_by_id(self, trustee=None, include_soft_deleted=False):
+        """{ExternalDirectoryObjectId: primary SMTP} of the mailboxes where the trustee holds explicit, allowing
+        FullAccess (active mailboxes only, unless include_soft_deleted)."""
+        state = self.server.state(self.domain)
+        by_address = dict((r.get("primary_smtp", "").lower(), r) for r in state["recipients"]
+                          if not r.get("soft_deleted"))
+        sid = by_address[(trustee or self.delegate).lower()]["sid"]
+        holders = {}
+        for recipient in state["recipients"]:
+            if recipient.get("soft_deleted") and not include_soft_deleted:
+                continue
+            for ace_sid, rights, deny, _inheritance, inherited in recipient.get("acl") or []:
+                if ace_sid == sid and "FullAccess" in rights and not deny and not inherited:
+                    holders[recipient["edoid"]] = recipient["primary_smtp"].lower()
+        return holders
+
+    def recipient(self, address):
+        """The emulator's record of the active recipient with this primary SMTP address."""
+        for record in self.server.state(self.domain)["recipients"]:
+            if record.get("primary_smtp", "").lower() == address.lower() and not record.get("soft_deleted"):
+                return record
+        raise KeyError(address)
+
     def automapping(self, mailbox):
         return self.server.permissions(self.domain, mailbox)["automapping"]
 
@@ -83,7 +106,7 @@ def playbook_command(name, extra_vars=None, inventory=None, check=False):
     return command
 
 
-def playbook_env(tenant=None):
+def playbook_env(tenant=None, extra=None):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
                ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOCALHOST_WARNING="false",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
@@ -92,4 +115,5 @@ def playbook_env(tenant=None):
             del env[key]
     if tenant is not None:
         env.update(tenant.env())
+    env.update(extra or {})
     return env

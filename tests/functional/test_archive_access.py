@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from ansible_collections.m365.exchange.plugins.module_utils._ledger import parse_ledger
+from ansible_collections.m365.exchange.plugins.plugin_utils._ledger import read_ledger as read_ledger_state
 
 from playbook_support import BIN, collections_path, playbook_path  # pylint: disable=import-error
 
@@ -66,7 +66,7 @@ def test_grant_rerun_revoke_keeps_pre_existing_and_excluded_access(tenant, tmp_p
     assert tenant.automapping("ceo@" + tenant.domain) == {}  # pre-existing: never re-added
     some = sorted(granted - before)[0]
     assert list(tenant.automapping(some).values()) == [False]
-    assert "expect the access to be effective by" in grant.output
+    assert "expect them to be effective by" in grant.output
 
     ledger_path = variables["archive_access_ledger"]
     reports = sorted(glob.glob(str(tmp_path / "reports" / "*grant*")))
@@ -76,7 +76,7 @@ def test_grant_rerun_revoke_keeps_pre_existing_and_excluded_access(tenant, tmp_p
     assert report["summary"]["added"] == len(granted - before)
     assert report["summary"]["unchanged"] == len(before)
     with open(reports[0], encoding="utf-8") as handle:
-        assert handle.readline().strip() == "mailbox,action,before,after,time,error"
+        assert handle.readline().strip() == "mailbox,mailbox_id,action,before,after,time,error"
 
     tenant.server.reset_counters()
     regrant = run_playbook("grant_archive_access", tenant, variables)
@@ -162,11 +162,28 @@ def test_preflight_refuses_a_delegate_that_cannot_export(tenant, tmp_path, run_p
 
 
 def test_preflight_stops_at_the_acl_limit_before_any_change(tenant, tmp_path, run_playbook):
-    variables = campaign_vars(tenant, tmp_path, archive_access_acl_limit_action="fail")
+    # the opt-in preflight count: one more read per mailbox, and no chunk is written at all
+    variables = campaign_vars(tenant, tmp_path, archive_access_acl_limit_action="stop",
+                              archive_access_check_acl_limit=True)
     run = run_playbook("grant_archive_access", tenant, variables)
     assert run.returncode != 0
     assert "full.acl@" + tenant.domain in run.output and "Nothing was changed" in run.output
     assert tenant.counters()["writes"] == 0
+    assert not os.path.exists(variables["archive_access_ledger"])
+
+
+def test_the_chunk_with_a_full_mailbox_is_refused_as_a_whole(tenant, tmp_path, run_playbook):
+    # the default: the grant's own read finds the full mailbox and nothing is written in its chunk
+    variables = campaign_vars(tenant, tmp_path, archive_access_acl_limit_action="stop", archive_access_chunk_size=1000)
+    before = tenant.full_access_holders()
+    run = run_playbook("grant_archive_access", tenant, variables)
+    assert run.returncode != 0
+    assert "was refused as a whole" in run.output and "full.acl@" + tenant.domain in run.output
+    assert tenant.counters()["writes"] == 0 and tenant.full_access_holders() == before
+    (report,) = glob.glob(str(tmp_path / "reports" / "*grant*.json"))
+    with open(report, encoding="utf-8") as handle:
+        data = json.load(handle)
+    assert data["status"] == "INCOMPLETE" and "refused as a whole" in data["stopped"] and data["results"] == []
 
 
 @pytest.mark.parametrize("damage, words", [
@@ -182,7 +199,10 @@ def test_doubtful_ledgers_are_refused_without_change(tenant, tmp_path, run_playb
     if damage == "corrupt":
         lines[1] = "{not json\n"
     elif damage == "other_delegate":
-        lines[0] = lines[0].replace(tenant.delegate, "helpdesk@" + tenant.domain)
+        helpdesk = tenant.recipient("helpdesk@" + tenant.domain)
+        header = dict(json.loads(lines[0]), delegate=helpdesk["primary_smtp"], delegate_id=helpdesk["edoid"],
+                      delegate_guid=helpdesk["guid"])
+        lines[0] = json.dumps(header) + "\n"
     else:
         lines = None
         os.remove(ledger_path)
@@ -243,9 +263,9 @@ def test_a_grant_killed_part_way_is_finished_by_a_rerun(tenant, tmp_path, run_pl
     rerun = run_playbook("grant_archive_access", tenant, variables)
     assert rerun.returncode == 0, rerun
     holders = tenant.full_access_holders()
-    ledger = parse_ledger(open(variables["archive_access_ledger"], encoding="utf-8").read())
-    assert set(m.lower() for m in ledger["pre_existing"]) == addresses(tenant, PRE_EXISTING)
-    assert set(m.lower() for m in ledger["granted"]) == holders - addresses(tenant, PRE_EXISTING)
+    ledger = read_ledger_state(variables["archive_access_ledger"])
+    assert set(m.address.lower() for m in ledger.pre_existing()) == addresses(tenant, PRE_EXISTING)
+    assert set(m.address.lower() for m in ledger.granted()) == holders - addresses(tenant, PRE_EXISTING)
     assert run_playbook("revoke_archive_access", tenant, variables).returncode == 0
     assert tenant.full_access_holders() == addresses(tenant, PRE_EXISTING)
 

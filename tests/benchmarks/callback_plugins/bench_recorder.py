@@ -30,9 +30,11 @@ from ansible.plugins.callback import CallbackBase
 KEPT_FIELDS = ("summary", "api_stats", "changed", "failed", "missing")
 
 
-def item_record(result):
-    """The small part of one module result the benchmark reports."""
+def item_record(result, action=None):
+    """The small part of one module result the benchmark reports, with the task's action (module) name."""
     record = dict((key, result[key]) for key in KEPT_FIELDS if key in result)
+    if action:
+        record["action"] = action
     if "mailboxes" in result:
         record["mailbox_count"] = len(result["mailboxes"] or [])
     if result.get("failed"):
@@ -86,8 +88,9 @@ class CallbackModule(CallbackBase):
         if self.current is None:
             return
         data = raw_result(result)
+        action = getattr(getattr(result, "_task", None), "action", None)
         items = data.get("results") if isinstance(data.get("results"), list) and "summary" not in data else [data]
-        self.current["items"].extend(item_record(item) for item in items if isinstance(item, dict))
+        self.current["items"].extend(item_record(item, action) for item in items if isinstance(item, dict))
 
     def _close_task(self):
         if self.current is not None:

@@ -260,12 +260,17 @@ def read_journal(trial, path):
     return events
 
 
-def check_journal(trial, path, scope, pre_existing, state="present"):
-    """The first 'read' line of each mailbox must tell pre-existing access from access the runs granted."""
+def check_journal(trial, path, scope, pre_existing, state="present", names=None):
+    """The first 'read' line of each mailbox must tell pre-existing access from access the runs granted.
+
+    names maps the journal's identities to the scope's addresses, for a journal written with other identities
+    (the archive_access role addresses mailboxes by their IDs; its ledger records each one's address)."""
     first = {}
+    names = dict((str(k).lower(), str(v).lower()) for k, v in (names or {}).items())
     for event in read_journal(trial, path):
         if event.get("event") == "read" and event.get("state") == state:
-            first.setdefault(str(event.get("mailbox", "")).lower(), event)
+            mailbox = str(event.get("mailbox", "")).lower()
+            first.setdefault(names.get(mailbox, mailbox), event)
     unread, unrecorded, wrong = [], [], []
     for address in set(a.lower() for a in scope):
         event = first.get(address)

@@ -16,7 +16,7 @@ import shutil
 import sys
 
 from faultlab.judge import FULL_ACCESS, _few, check_granted, check_journal, check_outside_scope, check_revoked
-from faultlab.lab import COLLECTIONS_ROOT, MAILBOX_TYPES, REPO, ensure_collection_link
+from faultlab.lab import COLLECTIONS_ROOT, HARD_CASES, MAILBOX_TYPES, REPO, MailboxState, ensure_collection_link
 from faultlab.registry import scenario
 from faultlab.scenarios_module import killed_run, pre_existing, prepare
 
@@ -26,7 +26,7 @@ if COLLECTIONS_ROOT not in sys.path:
     sys.path.insert(0, COLLECTIONS_ROOT)
 
 # pylint: disable=wrong-import-position,wrong-import-order
-from ansible_collections.m365.exchange.plugins.module_utils._ledger import LedgerError, parse_ledger  # noqa: E402
+from ansible_collections.m365.exchange.plugins.plugin_utils._ledger import LedgerError, parse_ledger  # noqa: E402
 # pylint: enable=wrong-import-position,wrong-import-order
 
 GRANT_PLAYBOOK = os.path.join(REPO, "playbooks", "grant_archive_access.yml")
@@ -108,7 +108,9 @@ def run_to_completion(lab, trial, playbook, variables, label):
 
 
 def read_ledger(trial, path, lab):
-    """The ledger as the role reads it (tenant and delegate checked), or None with the reason recorded."""
+    """The ledger as the role reads it (tenant and delegate checked), by address: {granted, pre_existing,
+    revoked, open, closed, names}; or None with the reason recorded. The ledger knows mailboxes by their IDs and
+    records each one's address beside it (names: ID -> address, for the journal's lines)."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -116,10 +118,21 @@ def read_ledger(trial, path, lab):
         trial.problem("the ledger cannot be read: %s" % exc)
         return None
     try:
-        return parse_ledger(text, path=path, tenant=lab.domain, delegate=lab.delegate)
+        state = parse_ledger(text, path=path, tenant=lab.domain, delegate=lab.delegate)
     except LedgerError as exc:
         trial.problem("the role cannot read its own ledger: %s" % exc)
         return None
+    unnamed = [m.id for m in state.mailboxes.values() if not m.address]
+    if unnamed:
+        trial.problem("the ledger records %d mailboxes without their address: %s" % (len(unnamed), _few(unnamed)))
+
+    def names(entries):
+        return sorted(m.name for m in entries)
+    granted = state.granted()
+    return {"granted": names(granted), "pre_existing": names(state.pre_existing()),
+            "revoked": names(m for m in granted if m.revoke in ("removed", "nothing")),
+            "open": names(state.open()), "closed": state.closed is not None,
+            "names": dict((m.id, m.name) for m in state.mailboxes.values())}
 
 
 def _lower(mailboxes):
@@ -175,14 +188,14 @@ def role_grant_sigkill(lab, trial):
     sid = lab.delegate_sid
     variables = role_vars(lab, scope, campaign_dir(lab, trial), chunk_size)
     found = pre_existing(start, scope, sid)
-    # the preflight reads every mailbox's permissions (the ACL limit), then each chunk's module call again
-    point = role_kill_point(trial, rng, reads=2 * len(scope), writes=len(scope) - len(found), seconds=GRANT_SECONDS)
+    # one read per mailbox in the whole campaign: each chunk's module call (the preflight reads no mailbox)
+    point = role_kill_point(trial, rng, reads=len(scope), writes=len(scope) - len(found), seconds=GRANT_SECONDS)
     trial.note(killed_run(lab, trial, variables, point, playbook=GRANT_PLAYBOOK, write_cmdlet=ADD))
     final = run_to_completion(lab, trial, GRANT_PLAYBOOK, variables, "the grant rerun")
     check_granted(trial, start, final, scope, sid)
-    check_journal(trial, variables["archive_access_ledger"], scope, found)
     ledger = read_ledger(trial, variables["archive_access_ledger"], lab)
     if ledger is not None:
+        check_journal(trial, variables["archive_access_ledger"], scope, found, names=ledger["names"])
         check_ledger(trial, ledger, granted_by(start, final, scope, sid), found)
         trial.expect(not ledger["closed"], "a grant closed the campaign")
 
@@ -238,10 +251,10 @@ def _torn_header(lines):
     return [lines[0][:len(lines[0]) // 2]]
 
 
-def _header_of(field, value):
+def _header_of(**fields):
     def damage(lines):
         header = json.loads(lines[0])
-        header[field] = value
+        header.update(fields)
         return [json.dumps(header, sort_keys=True) + "\n"] + lines[1:]
     return damage
 
@@ -254,8 +267,11 @@ DOUBTFUL_LEDGERS = {
     "torn-header": (_torn_header, "does not start with a campaign header", True),
     "empty": (lambda lines: [], "does not start with a campaign header", True),
     "missing": (None, "There is no ledger at", False),
-    "other-tenant": (_header_of("tenant", "fabrikam.onmicrosoft.com"), "belongs to tenant 'fabrikam", True),
-    "other-delegate": (_header_of("delegate", "helpdesk@contoso.onmicrosoft.com"), "belongs to delegate", True),
+    "other-tenant": (_header_of(tenant="fabrikam.onmicrosoft.com"), "belongs to tenant 'fabrikam", True),
+    # the delegate is matched by its object: another delegate's ledger has other IDs
+    "other-delegate": (_header_of(delegate="helpdesk@contoso.onmicrosoft.com",
+                                  delegate_id="0f6b3c2e-5d4a-4e7b-9c1d-2a3b4c5d6e7f",
+                                  delegate_guid="1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6"), "belongs to delegate", True),
 }
 
 
@@ -354,3 +370,102 @@ def role_ledger_doubtful(lab, trial):
     changed = [case for case, content in file_contents(ledgers).items() if content != contents[case]]
     if changed:
         trial.lose("refused runs changed the ledgers of: %s" % ", ".join(sorted(changed)))
+
+
+# ---- churn -----------------------------------------------------------------------------------------
+
+
+def active_states(lab):
+    """{Guid: (primary address, MailboxState)} of the tenant's active mailboxes: a rename changes the address,
+    not the Guid, and a re-created mailbox under an old address has a Guid of its own."""
+    tenant = lab.tenant
+    states = {}
+    with tenant.lock:
+        for rec in tenant.recipients:
+            if rec.is_mailbox and rec.is_active and rec.primary_smtp:
+                aces = tuple((a.sid, tuple(sorted(a.to_json()[1])), a.deny, a.inheritance, a.inherited)
+                             for a in rec.aces())
+                states[rec.guid] = (rec.primary_smtp.lower(), MailboxState(
+                    rec.primary_smtp.lower(), rec.guid, aces, dict(rec.automapping or {})))
+    return states
+
+
+def churn(lab, rng, candidates, outside):
+    """Change the tenant as administrators do while a campaign runs, on mailboxes the campaign granted; returns
+    {what: [address]}."""
+    picked = rng.sample(sorted(candidates), 5)
+    server = lab.server
+    done = {"renamed": picked[:2], "converted": [picked[2]], "deleted": [picked[3]], "recreated": [picked[4]]}
+    for number, address in enumerate(done["renamed"]):
+        server.rename_mailbox(address, "renamed%d.%s@fabrikam.example" % (number, address.split("@")[0]))
+    server.convert_to_mail_user(picked[2])
+    server.delete_mailbox(picked[3])
+    server.delete_mailbox(picked[4])
+    server.recreate_mailbox(picked[4])
+    # after the grant, an administrator gives the delegate access by hand on a mailbox outside the campaign
+    server.grant_permission("full_access", outside, lab.delegate, automapping=False)
+    return done
+
+
+@scenario("role-revoke-churn", "tenant churn between grant and revoke, SIGKILL during the revoke, rerun",
+          level="role", fast=1, long_runs=10)
+def role_revoke_churn(lab, trial):
+    """Grant the campaign; rename two of its mailboxes (old address removed), turn one into a mail user, delete
+    one, delete another and re-create a new mailbox under its address, and grant the delegate access by hand
+    outside the campaign; then kill the revoke at a random point (fast: after a removal) and rerun it. No active
+    mailbox may keep access the campaign granted, access the delegate had before (or was given by hand) must stay,
+    the re-created mailbox is never touched, and the ledger closes."""
+    rng = random.Random(7170 + trial.index)
+    size, chunk_size = campaign_size(trial, rng)
+    scope, start = prepare(lab, trial, size)
+    sid = lab.delegate_sid
+    variables = role_vars(lab, scope, campaign_dir(lab, trial), chunk_size)
+    found = pre_existing(start, scope, sid)
+    grant = lab.run(GRANT_PLAYBOOK, variables)
+    if not trial.expect(grant.rc == 0, "the grant before the churn failed: %s" % grant.describe()):
+        return
+    granted = granted_by(start, lab.snapshot(), scope, sid)
+    ordinary = set(a.lower() for a in scope if a.split("@")[0] not in HARD_CASES) & granted
+    outside = sorted(a for a in lab.scope(len(scope) + 20, seed=trial.index + 50) if a not in scope)[0]
+    done = churn(lab, rng, ordinary, outside)
+    trial.note("churn: %s; granted by hand on %s" % (
+        ", ".join("%s %d" % (what, len(addresses)) for what, addresses in sorted(done.items())), outside))
+    after_churn = active_states(lab)
+    point = role_kill_point(trial, rng, reads=len(granted), writes=max(1, len(granted) - 4), seconds=grant.duration)
+    lab.hook.clear()
+    trial.note(killed_run(lab, trial, variables, point, playbook=REVOKE_PLAYBOOK, write_cmdlet=REMOVE))
+    rerun = lab.run(REVOKE_PLAYBOOK, variables)
+    trial.expect(rerun.rc == 0, "the revoke rerun failed: %s" % rerun.describe())
+    final = active_states(lab)
+    start_by_guid = dict((state.guid, state) for state in start.values())
+    left, lost, others = [], [], []
+    for guid, (address, state) in final.items():
+        now = state.delegate_rights(sid)
+        origin = start_by_guid.get(guid)
+        held = origin.delegate_rights(sid) if origin is not None else set()
+        if FULL_ACCESS in now and FULL_ACCESS not in held and address != outside.lower():
+            left.append(address)
+        if not held <= now:
+            lost.append(address)
+        if guid in after_churn and after_churn[guid][1].others(sid) != state.others(sid):
+            others.append(address)
+    if left:
+        trial.problem("%d active mailboxes keep access the campaign granted: %s" % (len(left), _few(left)))
+    if lost:
+        trial.lose("access the delegate had before the campaign was removed on %d mailboxes: %s" % (
+            len(lost), _few(lost)))
+    if others:
+        trial.lose("entries of other trustees changed on %d mailboxes: %s" % (len(others), _few(others)))
+    hand = [state for address, state in final.values() if address == outside.lower()]
+    if not hand or FULL_ACCESS not in hand[0].delegate_rights(sid):
+        trial.lose("the revoke removed the FullAccess granted by hand on %s after the grant" % outside)
+    recreated = [state for address, state in final.values() if address == done["recreated"][0].lower()]
+    if recreated and recreated[0].delegate_rights(sid):
+        trial.lose("the revoke touched the mailbox re-created under %s" % done["recreated"][0])
+    ledger = read_ledger(trial, variables["archive_access_ledger"], lab)
+    if ledger is not None:
+        trial.expect(ledger["closed"] and not ledger["open"], "the revoke did not close the campaign (open: %s)" % (
+            _few(ledger["open"])))
+        unrecorded = set(found) - set(a.lower() for a in ledger["pre_existing"])
+        if unrecorded:
+            trial.lose("the ledger lost the pre-existing access of %s" % _few(unrecorded))

@@ -1,0 +1,764 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: (c) 2026, m365.exchange developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The archive-access campaign on the controller: the role's inputs, the plan of a run, each chunk's record, the
+report data, and what is published for AWX. The ``m365.exchange.archive_campaign`` action calls these; files are
+written here, the ledger through `_ledger`.
+
+A run keeps its working files in a private directory beside the reports (``plan.json``, one ``chunk-NNNNN.json``
+per module call, ``chunks.jsonl`` with each chunk's summary); `finish` builds the reports from them and removes it.
+"""
+
+import csv
+import io
+import json
+import os
+import shutil
+import time
+import uuid
+
+import jinja2
+
+from ansible_collections.m365.exchange.plugins.module_utils._mailboxes import identity_problem
+from ansible_collections.m365.exchange.plugins.plugin_utils._ledger import (
+    LedgerError,
+    LedgerWriter,
+    campaign_header,
+    check_owner,
+    mailbox_id,
+    pack_mailboxes,
+    read_ledger,
+    timestamp,
+    unpack_mailboxes,
+    utc_now,
+)
+
+ACTIONS = ("grant", "revoke", "preflight")
+SCOPE_DEFAULTS = {"recipient_type_details": ["UserMailbox", "SharedMailbox"], "filter": None, "identities": [],
+                  "member_of_group": None, "exclude": []}
+CHUNK_SIZE_RANGE = (1, 50000)
+CONCURRENCY_RANGE = (1, 64)
+PROPAGATION_RANGE = (0, 1440)
+ACL_LIMIT = 500
+OUTCOMES = ("added", "removed", "unchanged", "skipped", "gone", "failed")
+REPORT_FORMATS = ("json", "csv", "html")
+CSV_COLUMNS = ("mailbox", "mailbox_id", "action", "before", "after", "time", "error")
+LISTED = 20  # how many mailboxes a message names
+
+
+def mailboxes(count):
+    """'1 mailbox', '2 mailboxes'."""
+    return "%d mailbox%s" % (count, "" if count == 1 else "es")
+
+
+class CampaignError(Exception):
+    """Why the campaign cannot go on; nothing was changed by the step that raises it."""
+
+
+# ---- the role's inputs --------------------------------------------------------------------------------------
+
+
+def check_inputs(args):
+    """The role's variables as one dict, checked beyond what argument_specs can say. Returns (values, problems)."""
+    problems = []
+    scope = dict(SCOPE_DEFAULTS)
+    given_scope = args.get("scope") or {}
+    if not isinstance(given_scope, dict):
+        problems.append("archive_access_scope must be a dictionary, got %r" % (given_scope,))
+        given_scope = {}
+    scope.update(dict((k, v) for k, v in given_scope.items() if v is not None))
+    for key in ("identities", "exclude", "recipient_type_details"):
+        if isinstance(scope[key], str):
+            scope[key] = [scope[key]]
+        if key == "recipient_type_details":
+            continue
+        for position, value in enumerate(scope[key] or []):
+            problem = identity_problem(value, "archive_access_scope.%s[%d]" % (key, position))
+            if problem:
+                problems.append(problem)
+    if scope["identities"] and (scope["filter"] or scope["member_of_group"]):
+        problems.append("archive_access_scope.identities cannot be combined with %s: name the mailboxes, or select "
+                        "them by filter or group" % ("filter" if scope["filter"] else "member_of_group"))
+    if scope["filter"] is not None and not str(scope["filter"]).strip():
+        problems.append("archive_access_scope.filter is empty: leave it out or give an OPATH filter")
+    for key, (low, high), meaning in (
+            ("chunk_size", CHUNK_SIZE_RANGE, "mailboxes per module call"),
+            ("concurrency", CONCURRENCY_RANGE, "cmdlets in flight at most"),
+            ("propagation_minutes", PROPAGATION_RANGE, "minutes")):
+        value = args.get(key)
+        if value is None:
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            problems.append("archive_access_%s '%s' is not a whole number: use %d to %d (%s)" % (
+                key, value, low, high, meaning))
+            continue
+        if not low <= number <= high:
+            problems.append("archive_access_%s %d is out of range: use %d to %d (%s)" % (
+                key, number, low, high, meaning))
+    problem = identity_problem(args.get("delegate"), "archive_access_delegate")
+    if problem:
+        problems.append(problem + ": the delegate is the archive account, by user principal name or primary SMTP "
+                                  "address")
+    if not str(args.get("tenant") or "").strip():
+        problems.append("archive_access_tenant is empty: set exo_tenant, EXO_TENANT or archive_access_tenant to the "
+                        "tenant's name (the same form every time: it names the ledger)")
+    for key in ("ledger", "report_dir", "data_dir"):
+        value = args.get(key)
+        if value and key == "ledger" and os.path.isdir(os.path.expanduser(value)):
+            problems.append("archive_access_ledger '%s' is a directory: give the path of a file (it is created if "
+                            "missing)" % value)
+        elif value and key != "ledger" and os.path.exists(os.path.expanduser(value)) \
+                and not os.path.isdir(os.path.expanduser(value)):
+            problems.append("archive_access_%s '%s' is a file: give a directory (it is created if missing)" % (
+                key, value))
+    return {"scope": scope}, problems
+
+
+# ---- where things go ----------------------------------------------------------------------------------------
+
+
+def data_dir(given=None, environ=None):
+    """The data directory of the user running the play: $XDG_DATA_HOME (or ~/.local/share)/m365.exchange."""
+    if given:
+        return os.path.abspath(os.path.expanduser(given))
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(os.path.abspath(base), "m365.exchange", "archive_access")
+
+
+def tenant_dir(args):
+    return os.path.join(data_dir(args.get("data_dir")), _file_part(str(args["tenant"]).lower()))
+
+
+def ledger_path(args, delegate):
+    """archive_access_ledger, or <data dir>/<tenant>/<delegate's object ID>.ledger.jsonl: never the letter case
+    of how the delegate was written, and not its address, which a rename changes."""
+    if args.get("ledger"):
+        return os.path.abspath(os.path.expanduser(args["ledger"]))
+    return os.path.join(tenant_dir(args), "%s.ledger.jsonl" % _file_part(mailbox_id(delegate)))
+
+
+def report_dir(args):
+    if args.get("report_dir"):
+        return os.path.abspath(os.path.expanduser(args["report_dir"]))
+    return os.path.join(tenant_dir(args), "reports")
+
+
+def _file_part(text):
+    return "".join(c if c.isalnum() or c in ".-_@" else "_" for c in text) or "_"
+
+
+def private_dir(path):
+    if not os.path.isdir(path):
+        os.makedirs(path, mode=0o700)
+
+
+def write_json(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, sort_keys=True)
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+# ---- the plan of a run -----------------------------------------------------------------------------------------
+
+
+def plan(args, check_mode=False):
+    """What a run will do: its targets (mailbox IDs, in chunks), where its ledger and reports go, and what to say.
+
+    Grant: the selected mailboxes less the exclusions and the delegate's own mailbox; the ledger is opened (a
+    closed one is set aside and a new campaign starts), and the address of every target is recorded beside its ID.
+    Revoke: the campaign's open mailboxes (granted, not yet removed or gone) from the ledger or from the campaign a
+    grant job published, less the exclusions; or, with revoke_all, every selected mailbox. Preflight: the numbers.
+    """
+    action = args["action"]
+    delegate = args["delegate"]
+    excluded = exclusions(args)
+    result = {"warnings": [], "closed": False, "chunks": []}
+    if args.get("exclude_missing"):
+        result["warnings"].append("archive_access_scope.exclude: %d entries match no mailbox and exclude nothing: "
+                                  "%s" % (len(args["exclude_missing"]), ", ".join(args["exclude_missing"][:LISTED])))
+    if action == "revoke":
+        targets, info = revoke_targets(args, delegate, excluded, result)
+    else:
+        targets, info = grant_targets(args, delegate, excluded)
+    # what the report calls excluded: archive_access_scope.exclude (the delegate's own mailbox is left out anyway)
+    info["excluded"] = sorted(set(r.get("primary_smtp_address") or mailbox_id(r) for r in args.get("excluded") or []))
+    if action == "preflight" or result["closed"]:
+        result["lines"] = preflight_lines(args, info, targets) if action == "preflight" else [result["msg"]]
+        result["scope"] = dict((k, v) for k, v in info.items() if k not in ("addresses", "published"))
+        return result
+    run = start_run(args, info, targets, check_mode)
+    size = int(args.get("chunk_size") or 1000)
+    ids = list(targets)
+    result.update(run=run, scope=dict((k, v) for k, v in info.items() if k not in ("addresses", "published")),
+                  chunks=[ids[i:i + size] for i in range(0, len(ids), size)])
+    result["lines"] = [intro_line(args, info, len(ids), check_mode)]
+    if not ids and action == "grant":
+        result["lines"].append("%s: the scope selects no mailbox (after exclusions), so nothing is granted. Check "
+                               "archive_access_scope." % args["tenant"])
+    return result
+
+
+def exclusions(args):
+    """{id: address} of the mailboxes never touched: archive_access_scope.exclude and the delegate's own."""
+    excluded = {}
+    for record in list(args.get("excluded") or []) + [args["delegate"]]:
+        ident = mailbox_id(record)
+        if ident:
+            excluded[ident] = record.get("primary_smtp_address") or ident
+    return excluded
+
+
+def grant_targets(args, delegate, excluded):
+    """{id: address} of the selected mailboxes to grant on, in the order selected (one entry per mailbox)."""
+    targets = {}
+    selected = args.get("selected") or []
+    blockers = set(mailbox_id(r) for r in args.get("acl_full") or [])
+    left_out = []
+    for record in selected:
+        ident = mailbox_id(record)
+        if not ident or ident in excluded or ident in targets:
+            continue
+        if ident in blockers:
+            left_out.append(record.get("primary_smtp_address") or ident)
+            continue
+        targets[ident] = record.get("primary_smtp_address") or ident
+    if left_out and args.get("acl_limit_action", "stop") == "stop":
+        raise CampaignError(
+            "%s with %d access control entries already, so Exchange would refuse the delegate's entry: %s. "
+            "Remove stale entries (for example orphaned S-1-5-21-... trustees) from them, add them to "
+            "archive_access_scope.exclude, or set archive_access_acl_limit_action=skip. Nothing was changed." % (
+                mailboxes(len(left_out)), ACL_LIMIT, ", ".join(left_out[:LISTED])))
+    info = {"selected": len(set(mailbox_id(r) for r in selected)), "targets": len(targets),
+            "acl_full": sorted(left_out), "source": "scope", "addresses": targets}
+    if args["action"] == "preflight":
+        info["ledger"] = ledger_status(args, delegate)
+    return targets, info
+
+
+def revoke_targets(args, delegate, excluded, result):
+    """{id: address} of the mailboxes whose campaign access the revoke removes."""
+    tenant = args["tenant"]
+    campaigns = args.get("campaigns") or {}
+    info = {"selected": 0, "acl_full": [], "pre_existing": 0}
+    if args.get("revoke_all"):
+        targets, info = grant_targets(dict(args, acl_full=[], action="revoke"), delegate, excluded)
+        info.update(source="all", pre_existing=0)
+        return targets, info
+    published = _published_for(campaigns, tenant)
+    if published is not None:
+        return _from_published(published, delegate, excluded, info, result)
+    path = ledger_path(args, delegate)
+    state = read_ledger(path, tenant=tenant, delegate=delegate)
+    if state is None:
+        raise CampaignError(
+            "There is no ledger at %s and no campaign published for %s (archive_access_campaigns), so it is unknown "
+            "which access the grant added. Point archive_access_ledger at the grant's ledger, pass the grant job's "
+            "artifacts, or set archive_access_revoke_all=true to remove all of %s's explicit FullAccess in scope. "
+            "Nothing was changed." % (path, tenant, delegate.get("primary_smtp_address")))
+    info.update(source="ledger", ledger=path, campaign=state.id, pre_existing=len(state.pre_existing()))
+    if state.closed is not None:
+        result["closed"] = True
+        result["msg"] = ("%s: campaign %s of %s is closed since %s: every mailbox it granted was removed or is gone. "
+                         "Nothing to revoke; nothing was changed. A new campaign starts only with a new grant." % (
+                             tenant, state.id, state.header.get("delegate"), state.closed.get("at")))
+        return {}, info
+    targets = {}
+    kept = []
+    for entry in state.open():
+        if entry.id in excluded:
+            kept.append(entry.name)
+        else:
+            targets[entry.id] = entry.address or entry.id
+    info.update(targets=len(targets), kept_excluded=sorted(kept), addresses=targets)
+    return targets, info
+
+
+def _published_for(campaigns, tenant):
+    for key, value in campaigns.items():
+        if str(key).lower() == str(tenant).lower():
+            return value
+    return None
+
+
+def _from_published(published, delegate, excluded, info, result):
+    try:
+        check_owner({"tenant": published.get("tenant"), "delegate": published.get("delegate"),
+                     "delegate_id": published.get("delegate_id"), "delegate_guid": published.get("delegate_guid")},
+                    "the campaign published for %s (archive_access_campaigns)" % published.get("tenant"),
+                    delegate=delegate)
+        pairs = [line.split("\t", 1) for line in unpack_mailboxes(published.get("granted"))]
+    except LedgerError as exc:
+        raise CampaignError("%s. Nothing was changed." % exc)
+    info.update(source="published", campaign=published.get("id"), pre_existing=len(published.get("pre_existing") or []),
+                published=dict((k, v) for k, v in published.items() if k != "closed"))
+    if published.get("closed"):
+        result["closed"] = True
+        result["msg"] = ("%s: campaign %s (published by the grant job) is closed since %s. Nothing to revoke; nothing "
+                         "was changed." % (published.get("tenant"), published.get("id"), published["closed"]))
+        return {}, info
+    targets = {}
+    kept = []
+    for pair in pairs:
+        ident, address = pair[0].lower(), pair[1] if len(pair) > 1 else pair[0]
+        if ident in excluded:
+            kept.append(address)
+        else:
+            targets[ident] = address
+    info.update(targets=len(targets), kept_excluded=sorted(kept), addresses=targets)
+    return targets, info
+
+
+def ledger_status(args, delegate):
+    """What a preflight says about an existing ledger (read only)."""
+    path = ledger_path(args, delegate)
+    state = read_ledger(path, tenant=args["tenant"], delegate=delegate)
+    if state is None:
+        return {"path": path, "exists": False}
+    return dict(state.counts(), path=path, exists=True, campaign=state.id, closed=state.closed is not None)
+
+
+def start_run(args, info, targets, check_mode):
+    """Open the ledger (grant), record the targets' addresses, and create the run's working directory."""
+    action = args["action"]
+    delegate = args["delegate"]
+    started = utc_now()
+    run_id = started.strftime("%Y%m%dT%H%M%SZ")
+    journal = None
+    ledger_info = {"path": None, "campaign": info.get("campaign"), "created": None}
+    if action == "grant" or info.get("source") == "ledger":
+        path = ledger_path(args, delegate)
+        ledger_info["path"] = path
+        if action == "grant":
+            ledger_info.update(open_campaign(args, path, delegate, targets, run_id, check_mode))
+        if not check_mode:
+            journal = path
+            LedgerWriter(path).append([{"event": "run", "run": run_id, "action": action, "at": timestamp(started),
+                                        "targets": len(targets)}])
+    reports = report_dir(args)
+    private_dir(reports)
+    work = os.path.join(reports, ".run-%s-%s-%s" % (_file_part(str(args["tenant"]).lower()), run_id,
+                                                    uuid.uuid4().hex[:6]))
+    private_dir(work)
+    run = {"id": run_id, "action": action, "state": "present" if action == "grant" else "absent",
+           "tenant": args["tenant"], "delegate": delegate.get("primary_smtp_address"), "journal": journal or "",
+           "delegate_record": dict((key, delegate.get(key)) for key in (
+               "primary_smtp_address", "guid", "external_directory_object_id")),
+           "delegate_user": delegate.get("guid") or delegate.get("external_directory_object_id")
+           or delegate.get("primary_smtp_address"),
+           "ledger": ledger_info, "source": info.get("source"), "check_mode": bool(check_mode),
+           "started": timestamp(started), "started_epoch": time.time(), "work": work, "report_dir": reports,
+           "chunk_count": -(-len(targets) // int(args.get("chunk_size") or 1000)) if targets else 0,
+           "targets": len(targets)}
+    write_json(os.path.join(work, "plan.json"), {"run": run, "scope": info, "access_rights": args["access_rights"]})
+    return run
+
+
+def open_campaign(args, path, delegate, targets, run_id, check_mode):
+    """The grant's ledger: the existing campaign (checked), or a new one (a closed one is set aside first)."""
+    state = read_ledger(path, tenant=args["tenant"], delegate=delegate)
+    if state is not None and state.closed is None:
+        known = dict((m.id, m.address) for m in state.mailboxes.values())
+        header = state.header
+    else:
+        known = {}
+        header = None
+    opened = {}
+    if header is None:
+        created = utc_now()
+        campaign = "%s-%s" % (created.strftime("%Y%m%dT%H%M%SZ"), uuid.uuid4().hex[:8])
+        header = campaign_header(args["tenant"], delegate, args["access_rights"], campaign, timestamp(created))
+        opened["new"] = True
+        if state is not None and not check_mode:
+            opened["set_aside"] = LedgerWriter(path).set_aside(state.closed.get("at", run_id).replace(":", ""))
+        if not check_mode:
+            private_dir(os.path.dirname(path))
+            LedgerWriter(path).create(header)
+    if not check_mode:
+        at = timestamp()
+        LedgerWriter(path).append([{"event": "mailbox", "id": ident, "address": address, "at": at}
+                                   for ident, address in targets.items() if known.get(ident) != address])
+    opened.update(campaign=header["id"], created=header["created"])
+    return opened
+
+
+def intro_line(args, info, count, check_mode):
+    what = ("would grant" if check_mode else "granting") if args["action"] == "grant" else (
+        "would revoke" if check_mode else "revoking")
+    source = {"scope": "the scope", "ledger": "the ledger's open grants", "published": "the published campaign",
+              "all": "every selected mailbox (revoke_all)"}.get(info.get("source"), info.get("source"))
+    line = "%s: %s %s's FullAccess on %d mailboxes (from %s); %d excluded" % (
+        args["tenant"], what, args["delegate"].get("primary_smtp_address"), count, source, len(info["excluded"]))
+    if info.get("pre_existing"):
+        line += "; %d with access from before the campaign are kept" % info["pre_existing"]
+    if info.get("kept_excluded"):
+        line += "; %d excluded mailboxes keep the campaign's access: %s" % (
+            len(info["kept_excluded"]), ", ".join(info["kept_excluded"][:LISTED]))
+    return line + "."
+
+
+def preflight_lines(args, info, targets):
+    lines = ["%s: %d mailboxes selected for %s, %d excluded, %d to grant on." % (
+        args["tenant"], info["selected"], args["delegate"].get("primary_smtp_address"), len(info["excluded"]),
+        len(targets))]
+    if info.get("acl_full"):
+        lines.append("%s at the limit of %d access control entries: %s" % (
+            mailboxes(len(info["acl_full"])), ACL_LIMIT, ", ".join(info["acl_full"][:LISTED])))
+    ledger = info.get("ledger") or {}
+    if ledger.get("exists"):
+        lines.append("Ledger %s: campaign %s, %s; %d pre-existing, %d granted, %d still open." % (
+            ledger["path"], ledger["campaign"], "closed" if ledger["closed"] else "open", ledger["pre_existing"],
+            ledger["granted"], ledger["open"]))
+    elif ledger:
+        lines.append("No ledger yet at %s: a grant starts a new campaign there." % ledger["path"])
+    return lines
+
+
+# ---- one chunk -----------------------------------------------------------------------------------------------
+
+
+def record_chunk(run, index, identities, result):
+    """Keep one module call's per-mailbox results for the report; refuse a result that is not per mailbox.
+
+    A call that failed as a whole (bad input, authentication, a refusal before any change such as acl_limit=stop,
+    the controller gone) has no outcome per mailbox: the run stops here, loudly. Mailboxes that failed one by one
+    are outcomes; the run goes on and fails at its end.
+    """
+    label = "chunk %d of %d (%d mailboxes)" % (index + 1, run["chunk_count"], len(identities))
+    results = result.get("results")
+    if result.get("refused") or not isinstance(results, list) or "summary" not in result or \
+            (result.get("failed") and not (result.get("summary") or {}).get("failed")):
+        raise CampaignError("%s %s was refused as a whole, so nothing was written in it: %s%s. Earlier chunks are "
+                            "done%s; fix the cause and run again." % (
+                                run["action"], label, _named(run, identities, result.get("msg") or "no result"),
+                                _role_hint(result), " and recorded in the ledger" if run["journal"] else ""))
+    covered = set()
+    for entry in results:
+        covered.add(str(entry.get("identity", "")).lower())
+        covered.update(str(alias).lower() for alias in entry.get("aliases") or [])
+    missing = [i for i in identities if str(i).lower() not in covered]
+    if missing:
+        raise CampaignError("%s %s: mailbox_permission returned no result for %d of its mailboxes (%s); is "
+                            "list_unchanged forced off? Nothing is assumed about them: run again." % (
+                                run["action"], label, len(missing), ", ".join(missing[:LISTED])))
+    at = timestamp()
+    summary = dict((action, 0) for action in OUTCOMES)
+    rows = []
+    for entry in results:
+        action = entry.get("action")
+        summary[action] = summary.get(action, 0) + 1
+        rows.append({"id": str(entry.get("identity", "")).lower(), "address": entry.get("primary_smtp_address"),
+                     "action": action, "before": entry.get("before") or [], "after": entry.get("after") or [],
+                     "error": entry.get("error")})
+    write_json(os.path.join(run["work"], "chunk-%05d.json" % (index + 1)), {"index": index, "at": at, "rows": rows})
+    line = {"index": index, "at": at, "count": len(identities), "summary": summary}
+    with open(os.path.join(run["work"], "chunks.jsonl"), "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line, sort_keys=True) + "\n")
+    done = sum(chunk["count"] for chunk in read_chunks(run["work"]))
+    counts = ", ".join("%d %s" % (count, action) for action, count in summary.items() if count) or "nothing"
+    verb = "would be " if run["check_mode"] else ""
+    progress = "%s %s: %s %s - %s%s; %d of %d mailboxes done." % (
+        run["tenant"], run["action"], label.split(" (")[0], "(check mode)" if run["check_mode"] else "",
+        verb if verb and counts != "nothing" else "", counts, done, run["targets"])
+    return {"summary": summary, "progress": " ".join(progress.split()), "changed": bool(
+        summary["added"] or summary["removed"]) and not run["check_mode"]}
+
+
+def _named(run, identities, message):
+    """The module names mailboxes by the IDs it was given: add the address the plan knows to each."""
+    mentioned = [i for i in identities if str(i) in message]
+    if not mentioned:
+        return message
+    try:
+        addresses = read_json(os.path.join(run["work"], "plan.json"))["scope"].get("addresses") or {}
+    except (OSError, ValueError, KeyError):
+        return message
+    for ident in mentioned:
+        if addresses.get(ident):
+            message = message.replace(str(ident), "%s (%s)" % (addresses[ident], ident))
+    return message
+
+
+def _role_hint(result):
+    message = str(result.get("msg") or "")
+    if "acl_limit" in message:
+        return (" (the role's archive_access_acl_limit_action=skip leaves such mailboxes out and reports them; "
+                "archive_access_scope.exclude leaves them out of the campaign)")
+    return ""
+
+
+def read_chunks(work):
+    path = os.path.join(work, "chunks.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+# ---- the end of a run ----------------------------------------------------------------------------------------
+
+
+def finish(work, templates, propagation_minutes=60, stopped=None, publish=True):
+    """Sum up the run, close the campaign when nothing it granted is left, write the reports, and say what to
+    publish. Returns the role's public result (archive_access_result)."""
+    saved = read_json(os.path.join(work, "plan.json"))
+    run, scope = saved["run"], saved["scope"]
+    chunks = [dict(chunk, part=os.path.join(work, "chunk-%05d.json" % (chunk["index"] + 1)))
+              for chunk in read_chunks(work)]
+    state = None
+    closed_now = False
+    ledger_path_ = run["ledger"].get("path")
+    if run["journal"]:
+        state = read_ledger(ledger_path_, tenant=run["tenant"], delegate=run["delegate_record"])
+        if run["action"] == "revoke" and not stopped and state.closed is None and not state.open():
+            state.closed = {"event": "closed", "at": timestamp(), "run": run["id"], "counts": state.counts()}
+            LedgerWriter(ledger_path_).append([state.closed])
+            closed_now = True
+    finished = utc_now()
+    report = report_data(run, scope, chunks, state, finished, stopped=stopped,
+                         propagation_minutes=propagation_minutes, closed_now=closed_now)
+    report["reports"] = write_reports(report, run, templates)
+    result = public_result(report)
+    result["published"] = None
+    if publish and not run["check_mode"]:
+        # a grant publishes its campaign; a revoke publishes it closed, so that later jobs of the workflow see it so
+        if run["action"] == "grant" or closed_now:
+            result["published"] = published_campaign(run, saved["access_rights"], state, closed_now)
+        elif scope.get("published") and report["status"] == "COMPLETE" and not scope.get("kept_excluded"):
+            result["published"] = dict(scope["published"], closed=report["run"]["finished"])
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def report_data(run, scope, chunks, state=None, finished=None, stopped=None, propagation_minutes=60,
+                closed_now=False):
+    """Everything the reports say about one run, from the run's plan, its chunks' results and the ledger.
+
+    The one place that assembles report data: the JSON, CSV and HTML templates only present what this returns
+    (``report`` in the templates). ``rows`` has one entry per mailbox the run covered, in order; it is read from the
+    chunks' files each time it is iterated, so that 100,000 rows are never held at once.
+    """
+    finished = finished or utc_now()
+    check_mode = run["check_mode"]
+    summary = dict((action, 0) for action in OUTCOMES)
+    rows = ReportRows(chunks, scope.get("addresses") or {}, state)
+    failures, skipped, progress = [], {}, []
+    for chunk in chunks:
+        for action, count in chunk["summary"].items():
+            summary[action] = summary.get(action, 0) + count
+        progress.append({"chunk": chunk["index"] + 1, "at": chunk["at"], "count": chunk["count"],
+                         "summary": chunk["summary"]})
+    if summary["failed"] or summary["skipped"]:
+        for record in rows:
+            if record["action"] == "failed":
+                failures.append(record)
+            elif record["action"] == "skipped":
+                skipped.setdefault(reason_of(record["error"]), []).append(record["mailbox"])
+    changes = summary.get("added", 0) + summary.get("removed", 0)
+    campaign = {"id": run["ledger"].get("campaign"), "ledger": run["ledger"].get("path") if run["journal"] else None,
+                "source": run["source"], "closed": bool(state is not None and state.closed is not None),
+                "closed_now": closed_now, "counts": state.counts() if state is not None else None,
+                "open": [m.name for m in state.open()] if state is not None else []}
+    effective = None
+    if changes and not check_mode and not stopped:
+        moment = finished.timestamp() + 60 * int(propagation_minutes)
+        effective = {"utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment)),
+                     "local": time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(moment)),
+                     "minutes": int(propagation_minutes)}
+    report = {
+        "action": run["action"], "check_mode": check_mode, "tenant": run["tenant"], "delegate": run["delegate"],
+        "run": {"id": run["id"], "started": run["started"], "finished": timestamp(finished),
+                "finished_local": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(finished.timestamp())),
+                "duration_seconds": int(round(finished.timestamp() - run["started_epoch"]))},
+        "summary": summary, "scope": {"selected": scope.get("selected", 0), "targets": run["targets"],
+                                      "excluded": scope.get("excluded", []), "acl_full": scope.get("acl_full", []),
+                                      "kept_excluded": scope.get("kept_excluded", []),
+                                      "pre_existing": scope.get("pre_existing", 0)},
+        "campaign": campaign, "effective_by": effective, "stopped": stopped or None,
+        "failures": failures, "skipped": skipped, "progress": progress, "rows": rows,
+    }
+    report["status"], report["next_step"] = status_of(report)
+    return report
+
+
+class ReportRows:
+    """The report's rows (mailbox, mailbox_id, action, before, after, time, error), read from the chunks' files."""
+
+    def __init__(self, chunks, addresses, state=None):
+        self.chunks = chunks
+        self.addresses = addresses  # what the plan selected; the ledger knows the others (a revoke's)
+        self.mailboxes = state.mailboxes if state is not None else {}
+
+    def address(self, ident):
+        entry = self.mailboxes.get(ident)
+        return self.addresses.get(ident) or (entry.address if entry is not None else None) or ident
+
+    def __iter__(self):
+        for chunk in self.chunks:
+            for row in read_json(chunk["part"])["rows"]:
+                yield {"mailbox": row.get("address") or self.address(row["id"]),
+                       "mailbox_id": row["id"], "action": row["action"], "before": row["before"],
+                       "after": row["after"], "time": chunk["at"], "error": row.get("error")}
+
+
+def reason_of(error):
+    """A short reason that groups skipped mailboxes."""
+    text = str(error or "")
+    if "access control entries" in text:
+        return "at the limit of %d access control entries" % ACL_LIMIT
+    if "was not found" in text:
+        return "no longer found"
+    if "not a mailbox" in text:
+        return "no longer a mailbox"
+    if "matches several" in text:
+        return "ambiguous name"
+    if "not reached" in text or "stopped" in text.lower():
+        return "not reached before the run stopped"
+    return text or "skipped"
+
+
+def status_of(report):
+    """PLAN (check mode), COMPLETE, or INCOMPLETE with what to do."""
+    summary = report["summary"]
+    if report["check_mode"]:
+        return "PLAN", "Check mode: nothing was changed. Run without --check to carry out this plan."
+    if report["stopped"]:
+        return "INCOMPLETE", "The run stopped: %s Fix the cause and run it again; it continues where it stopped." % (
+            report["stopped"])
+    if summary.get("failed"):
+        return "INCOMPLETE", ("%s failed (see the failures): fix the cause and run the %s again; it only "
+                              "does what is left." % (mailboxes(summary["failed"]), report["action"]))
+    if report["action"] == "revoke" and report["campaign"]["source"] in ("ledger", "published"):
+        if report["campaign"]["source"] == "ledger" and not report["campaign"]["closed"]:
+            left = report["campaign"]["open"]
+            return "INCOMPLETE", ("%s still hold access the campaign granted (%s): excluded or skipped; the "
+                                  "campaign stays open until they are revoked." % (
+                                      mailboxes(len(left)), ", ".join(left[:LISTED])))
+        if summary.get("skipped"):
+            return "INCOMPLETE", "%s skipped; run the revoke again once the cause is fixed." % (
+                mailboxes(summary["skipped"]))
+    elif summary.get("skipped"):
+        return "INCOMPLETE", ("%s skipped (see the reasons): fix or exclude them and run the %s "
+                              "again." % (mailboxes(summary["skipped"]), report["action"]))
+    return "COMPLETE", ""
+
+
+def write_reports(report, run, templates):
+    """The JSON, CSV and HTML reports (mode 0600), rendered from the role's templates with `report` only."""
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), trim_blocks=True,
+                                     keep_trailing_newline=True,
+                                     autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
+                                                                         default_for_string=False, default=False))
+    environment.filters.update(to_json=lambda value: json.dumps(value, sort_keys=True), csv_lines=csv_lines,
+                               json_lines=json_lines)
+    base = os.path.join(run["report_dir"], "%s_%s%s_%s" % (
+        _file_part(str(run["tenant"]).lower()), run["action"], "-plan" if run["check_mode"] else "", run["id"]))
+    suffix = 1
+    while any(os.path.exists("%s.%s" % (base if suffix == 1 else "%s-%d" % (base, suffix), ext))
+              for ext in REPORT_FORMATS):
+        suffix += 1
+    if suffix > 1:
+        base = "%s-%d" % (base, suffix)
+    paths = {}
+    for ext in REPORT_FORMATS:
+        path = "%s.%s" % (base, ext)
+        stream = environment.get_template("report.%s.j2" % ext).stream(report=report)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            stream.dump(handle)
+        paths[ext] = path
+    return paths
+
+
+def csv_lines(rows, columns=CSV_COLUMNS):
+    """RFC 4180 lines of the report's rows, one at a time: a header, then every field quoted; lists joined with
+    spaces."""
+    yield ",".join(columns) + "\n"
+    text = io.StringIO()
+    writer = csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    for row in rows:
+        text.seek(0)
+        text.truncate()
+        writer.writerow([" ".join(row[c]) if isinstance(row.get(c), list) else ("" if row.get(c) is None else row[c])
+                         for c in columns])
+        yield text.getvalue()
+
+
+def json_lines(rows):
+    """The report's rows as JSON objects, one per line, separated by commas (the inside of a JSON list)."""
+    separator = ""
+    for row in rows:
+        yield separator + json.dumps(row, sort_keys=True)
+        separator = ",\n"
+
+
+def public_result(report):
+    """archive_access_result: what a play (or the demo) reads after the role, without the per-mailbox rows."""
+    summary = report["summary"]
+    problem = None
+    if report["status"] == "INCOMPLETE" and (report["stopped"] or summary.get("failed") or
+                                             (report["action"] == "revoke" and summary.get("skipped"))):
+        problem = report["next_step"]
+    return {
+        "action": report["action"], "status": report["status"], "check_mode": report["check_mode"],
+        "summary": summary, "tenant": report["tenant"], "delegate": report["delegate"],
+        "campaign": dict((k, v) for k, v in report["campaign"].items() if k != "open"),
+        "open": report["campaign"]["open"][:LISTED], "open_count": len(report["campaign"]["open"]),
+        "scope": report["scope"], "run": report["run"], "effective_by": report["effective_by"],
+        "reports": report["reports"], "next_step": report["next_step"], "problem": problem,
+        "failures": [{"mailbox": f["mailbox"], "mailbox_id": f["mailbox_id"], "error": f["error"]}
+                     for f in report["failures"][:LISTED]],
+        "skipped_reasons": dict((reason, len(names)) for reason, names in report["skipped"].items()),
+        "lines": summary_lines(report),
+    }
+
+
+def summary_lines(report):
+    summary = report["summary"]
+    run = report["run"]
+    counts = ", ".join("%d %s" % (summary.get(a, 0), a) for a in OUTCOMES if summary.get(a) or a in ("failed",))
+    if report["check_mode"]:
+        first = "%s %s for %s, check mode (PLAN, nothing was changed): %s." % (
+            report["tenant"], report["action"], report["delegate"], counts.replace("added", "to add").replace(
+                "removed", "to remove"))
+    else:
+        first = "%s %s for %s took %d s: %s. Status: %s." % (
+            report["tenant"], report["action"], report["delegate"], run["duration_seconds"], counts, report["status"])
+    lines = [first]
+    if report["next_step"]:
+        lines.append(report["next_step"])
+    lines.append("Reports: %s (.csv, .json)" % report["reports"]["html"])
+    if report["effective_by"]:
+        lines.append("Exchange may take up to %d minutes to apply the changes: expect them to be effective by %s "
+                     "(%s)." % (report["effective_by"]["minutes"], report["effective_by"]["utc"],
+                                report["effective_by"]["local"]))
+    campaign = report["campaign"]
+    if campaign["ledger"] and campaign["counts"]:
+        counts = campaign["counts"]
+        lines.append("Ledger: %s (campaign %s: %d pre-existing kept, %d granted, %d removed, %d gone, %d still open)%s"
+                     % (campaign["ledger"], campaign["id"], counts["pre_existing"], counts["granted"],
+                        counts["removed"], counts["gone"], counts["open"],
+                        "; the campaign is now closed." if campaign["closed_now"] else "."))
+    return lines
+
+
+def published_campaign(run, access_rights, state, closed_now):
+    """What a grant (or a revoke that closed the campaign) publishes with set_stats for the next AWX job."""
+    if state is None:
+        return None
+    granted = state.granted()
+    return {"id": state.id, "tenant": run["tenant"], "delegate": state.header.get("delegate"),
+            "delegate_id": state.header.get("delegate_id"), "delegate_guid": state.header.get("delegate_guid"),
+            "access_rights": access_rights, "created": state.header.get("created"),
+            "pre_existing": sorted(m.name for m in state.pre_existing()), "granted_count": len(granted),
+            "granted": pack_mailboxes("%s\t%s" % (m.id, m.address or m.id) for m in granted),
+            "closed": (state.closed or {}).get("at") if closed_now or state.closed else None}
