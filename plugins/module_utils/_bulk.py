@@ -196,6 +196,26 @@ class Delegation:
         return "access"
 
 
+class TrusteeDelegation(Delegation):
+    """A delegation to one trustee (``self.trustee``, a ``_trustees.Trustee``), named by it in the journal, the result
+    and the diff. ``journal_kind`` tells the journal's kinds apart; FullAccess, the first kind, has none."""
+
+    journal_kind = None
+
+    def journal_fields(self):
+        fields = {"kind": self.journal_kind} if self.journal_kind else {}
+        fields["trustee"] = self.trustee.name
+        if self.trustee.guid:
+            fields["trustee_guid"] = self.trustee.guid
+        return fields
+
+    def result_fields(self):
+        return {"trustee": self.trustee.to_dict()}
+
+    def diff_key(self):
+        return self.trustee.name
+
+
 class BulkRun:
     """Carries out a Delegation on many mailboxes for an ExchangeModule."""
 

@@ -52,3 +52,22 @@ def _ends_torn(fd):
     """Whether the file's last line lacks its newline (a crash inside an earlier append)."""
     size = os.fstat(fd).st_size
     return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+
+
+def read_events(lines, corrupt):
+    """(line number, event) of every line of a journal that is not empty, as the lines are read. A torn line (a JSON
+    object whose end is missing: a kill inside an append) is skipped. Anything else that is not a JSON object raises
+    ``corrupt(number, what)``, the exception the reader's caller expects."""
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            event = json.loads(text)
+        except ValueError:
+            if text.startswith("{") and not text.endswith("}"):
+                continue
+            raise corrupt(number, "not JSON")
+        if not isinstance(event, dict):
+            raise corrupt(number, "not a JSON object")
+        yield number, event

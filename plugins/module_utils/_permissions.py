@@ -12,7 +12,7 @@ changed mailbox and one per unchanged mailbox. When the service does not tell th
 back to -User, where Exchange matches the trustee itself.
 """
 
-from ansible_collections.m365.exchange.plugins.module_utils._bulk import Change, Delegation
+from ansible_collections.m365.exchange.plugins.module_utils._bulk import Change, TrusteeDelegation
 from ansible_collections.m365.exchange.plugins.module_utils._client import Command
 from ansible_collections.m365.exchange.plugins.module_utils._errors import AclLimitError
 from ansible_collections.m365.exchange.plugins.module_utils._parsing import as_bool, as_names
@@ -87,7 +87,7 @@ class AclRead:
         return names
 
 
-class MailboxPermission(Delegation):
+class MailboxPermission(TrusteeDelegation):
     """Grant or revoke one trustee's mailbox rights (allow or deny) on a mailbox."""
 
     def __init__(self, trustee, access_rights, inheritance_type=DEFAULT_INHERITANCE, automapping=None, deny=False,
@@ -266,17 +266,3 @@ class MailboxPermission(Delegation):
         if isinstance(error, AclLimitError) and self.acl_limit == "skip":
             return "skipped"
         return "failed"
-
-    # ---- what the result and the journal say --------------------------------------------------------
-
-    def journal_fields(self):
-        fields = {"trustee": self.trustee.name}
-        if self.trustee.guid:
-            fields["trustee_guid"] = self.trustee.guid
-        return fields
-
-    def result_fields(self):
-        return {"trustee": self.trustee.to_dict()}
-
-    def diff_key(self):
-        return self.trustee.name

@@ -12,7 +12,7 @@ unchanged recipient. When the service does not tell the trustee's SID, the read 
 Exchange matches the trustee itself.
 """
 
-from ansible_collections.m365.exchange.plugins.module_utils._bulk import Change, Delegation
+from ansible_collections.m365.exchange.plugins.module_utils._bulk import Change, TrusteeDelegation
 from ansible_collections.m365.exchange.plugins.module_utils._client import Command
 from ansible_collections.m365.exchange.plugins.module_utils._parsing import as_names
 
@@ -52,8 +52,10 @@ class SendAsRead:
         self.held = held  # whether the trustee holds SendAs (allow)
 
 
-class SendAs(Delegation):
+class SendAs(TrusteeDelegation):
     """Grant or revoke one trustee's SendAs on a recipient (a mailbox, a mail user, a distribution group...)."""
+
+    journal_kind = "send_as"
 
     supports_group_mailbox = False  # Get-RecipientPermission finds Microsoft 365 groups without a switch
 
@@ -119,17 +121,3 @@ class SendAs(Delegation):
                 "persists, check the recipient's SendAs in the Exchange admin center" % (
                     cmdlet, " (the service said: %s)" % said if said else "", change.target.identity,
                     "does not show" if self.state == "present" else "still shows", self.trustee.name))
-
-    # ---- what the result and the journal say --------------------------------------------------------
-
-    def journal_fields(self):
-        fields = {"kind": "send_as", "trustee": self.trustee.name}
-        if self.trustee.guid:
-            fields["trustee_guid"] = self.trustee.guid
-        return fields
-
-    def result_fields(self):
-        return {"trustee": self.trustee.to_dict()}
-
-    def diff_key(self):
-        return self.trustee.name

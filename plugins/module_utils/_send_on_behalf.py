@@ -13,7 +13,7 @@ show those), never on a display name, which two recipients may share.
 """
 
 from ansible_collections.m365.exchange.plugins.module_utils._admin_api import with_v2_hint
-from ansible_collections.m365.exchange.plugins.module_utils._bulk import Change, Delegation
+from ansible_collections.m365.exchange.plugins.module_utils._bulk import Change, TrusteeDelegation
 from ansible_collections.m365.exchange.plugins.module_utils._client import Command
 from ansible_collections.m365.exchange.plugins.module_utils._parsing import as_list
 
@@ -74,8 +74,10 @@ class SendOnBehalfRead:
         self.delegates = delegates
 
 
-class SendOnBehalf(Delegation):
+class SendOnBehalf(TrusteeDelegation):
     """Add or remove one delegate of a mailbox's GrantSendOnBehalfTo, keeping the others."""
+
+    journal_kind = "send_on_behalf"
 
     supports_group_mailbox = False  # Microsoft 365 groups keep it with Set-UnifiedGroup
 
@@ -148,17 +150,3 @@ class SendOnBehalf(Delegation):
                     " (the service said: %s)" % said if said else "", change.target.identity,
                     "does not show" if self.state == "present" else "still shows", self.trustee.name,
                     ", ".join(read.delegates) or "none"))
-
-    # ---- what the result and the journal say --------------------------------------------------------
-
-    def journal_fields(self):
-        fields = {"kind": "send_on_behalf", "trustee": self.trustee.name}
-        if self.trustee.guid:
-            fields["trustee_guid"] = self.trustee.guid
-        return fields
-
-    def result_fields(self):
-        return {"trustee": self.trustee.to_dict()}
-
-    def diff_key(self):
-        return self.trustee.name

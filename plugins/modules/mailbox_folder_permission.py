@@ -34,13 +34,7 @@ extends_documentation_fragment:
   - m365.exchange.bulk
   - m365.exchange.connection.action_group
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
+  - m365.exchange.attributes
 options:
   folder:
     description:

@@ -23,13 +23,7 @@ extends_documentation_fragment:
   - m365.exchange.connection
   - m365.exchange.connection.action_group
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
+  - m365.exchange.attributes.info_module
 options:
   identity:
     description:

@@ -27,6 +27,8 @@ import csv
 import io
 import json
 
+from ansible_collections.m365.exchange.plugins.module_utils._journal import read_events
+
 LEDGER_VERSION = 1
 HEADER_EVENT = "user_delegations"
 RESTORED_EVENT = "restored"
@@ -209,24 +211,7 @@ def _check_trustee(events, path):
 
 
 def _events(text, path):
-    events = []
-    for number, line in enumerate((text or "").split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            if _torn(line):
-                continue  # cut short by a kill inside an append: the writes it announced never started
-            raise DelegationLedgerError("%s is corrupt at line %d: not JSON. Restore it from a backup; nothing is "
-                                        "restored from it" % (path, number))
-        if not isinstance(event, dict):
-            raise DelegationLedgerError("%s is corrupt at line %d: not a JSON object" % (path, number))
-        events.append(event)
-    return events
-
-
-def _torn(line):
-    """A JSON object whose end is missing: what a kill inside an append leaves."""
-    text = line.strip()
-    return text.startswith("{") and not text.endswith("}")
+    def corrupt(number, what):
+        return DelegationLedgerError("%s is corrupt at line %d: %s. Restore it from a backup; nothing is restored from "
+                                     "it" % (path, number, what))
+    return [event for _number, event in read_events((text or "").split("\n"), corrupt)]

@@ -47,6 +47,8 @@ import json
 import lzma
 import os
 
+from ansible_collections.m365.exchange.plugins.module_utils._journal import read_events
+
 LEDGER_VERSION = 2
 PACK_PREFIX = "xz64:"
 
@@ -262,25 +264,10 @@ def _apply(entry, event, rights):
 
 def _events(lines, path):
     """(line number, event) of every line that is not empty, as the lines are read."""
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            if _torn(line):
-                # a line cut short by a kill inside an append; the writes it announced never started
-                continue
-            raise LedgerError("%s is corrupt at line %d: not JSON. Restore it from a backup; a revoke without it "
-                              "would not know which access the campaign added" % (path, number))
-        if not isinstance(event, dict):
-            raise LedgerError("%s is corrupt at line %d: not a JSON object" % (path, number))
-        yield number, event
-
-
-def _torn(line):
-    """A journal line cut short: the start of a JSON object that never got its end."""
-    return line.startswith('{"') and not line.rstrip().endswith("}")
+    def corrupt(number, what):
+        return LedgerError("%s is corrupt at line %d: %s. Restore it from a backup; a revoke without it would not "
+                           "know which access the campaign added" % (path, number, what))
+    return read_events(lines, corrupt)
 
 
 def check_owner(header, path, tenant=None, delegate=None):
