@@ -611,6 +611,7 @@ def report_data(run, scope, chunks, state=None, finished=None, stopped=None, pro
             if record["action"] in ("failed", "skipped", "gone"):
                 noted[record["mailbox_id"]] = record
     skipped = sorted(groups.values(), key=lambda group: (group["kind"] in ACCEPTED, -group["count"], group["reason"]))
+    in_chunk = sum(group["count"] for group in skipped if group["kind"] == NOT_ATTEMPTED)
     not_attempted = None
     if missed:
         not_attempted = {"count": missed, "why": "the run stopped before their chunk: %s" % (stopped or "unknown"),
@@ -646,7 +647,11 @@ def report_data(run, scope, chunks, state=None, finished=None, stopped=None, pro
                   "acl_limit": len(acl_full) + sum(g["count"] for g in skipped if g["kind"] == CHOICE),
                   "kept_excluded": scope.get("kept_excluded", []),
                   "pre_existing": pre_existing if action == "revoke" or counts is not None else None,
-                  "changed": changes, "not_attempted": missed,
+                  "changed": changes,
+                  # every mailbox of the run the run did not try: in chunks that never ran, or after the module
+                  # stopped in its chunk (those are also in summary["skipped"]; scope["skipped"] leaves them out)
+                  "not_attempted": missed + in_chunk,
+                  "skipped": summary["skipped"] - in_chunk,
                   "vanished": sum(g["count"] for g in skipped if g["kind"] == VANISHED)},
         "campaign": campaign, "effective_by": effective, "stopped": stopped or None,
         "failures": failures, "skipped": skipped, "not_attempted": not_attempted, "progress": progress,
@@ -667,11 +672,13 @@ def _local(epoch):
 
 
 def _add_to_group(groups, record, action):
-    reason, kind, what_to_do = skip_reason(record["error"], action)
+    reason, kind, advice = skip_reason(record["error"], action)
     group = groups.get(reason)
     if group is None:
-        group = groups[reason] = {"reason": reason, "kind": kind, "what_to_do": what_to_do, "count": 0,
-                                  "mailboxes": []}
+        what_to_do = advice if kind in ACCEPTED else "%s Then run the %s again: it only does what is left." % (
+            advice, action)
+        group = groups[reason] = {"reason": reason, "kind": kind, "advice": advice, "what_to_do": what_to_do,
+                                  "count": 0, "mailboxes": []}
     group["count"] += 1
     group["mailboxes"].append(record["mailbox"])
 
@@ -748,8 +755,9 @@ HTTP_STATUS = re.compile(r"\(HTTP \d{3}\)")
 
 
 def skip_reason(error, action="grant"):
-    """(reason, kind, what to do) of a skipped mailbox: the reason groups skipped mailboxes in the reports, the kind
-    (CHOICE, VANISHED, NOT_ATTEMPTED, PROBLEM) decides whether it makes the run INCOMPLETE."""
+    """(reason, kind, advice) of a skipped mailbox: the reason groups skipped mailboxes in the reports, the kind
+    (CHOICE, VANISHED, NOT_ATTEMPTED, PROBLEM) decides whether it makes the run INCOMPLETE; the advice says what to
+    do (before a rerun, for the kinds that leave work)."""
     text = str(error or "").strip()
     if "access control entries" in text:
         return ("at the limit of %d access control entries (archive_access_acl_limit_action=skip)" % ACL_LIMIT, CHOICE,
@@ -764,8 +772,7 @@ def skip_reason(error, action="grant"):
         if match:
             cause, advice = cause[:match.end()], cause[match.end():].lstrip(" :.")
         return ("not attempted: the module stopped after %s" % cause.rstrip(". "), NOT_ATTEMPTED,
-                "%sFix the cause, then run the %s again: it only does what is left." % (
-                    (advice.rstrip() + " ") if advice else "", action))
+                (advice.rstrip() + " Fix that.") if advice else "Fix the cause.")
     if "was not found" in text:
         return ("no longer found: deleted since the scope was selected", VANISHED,
                 "Nothing to do: there is no mailbox left to %s." % ("grant on" if action == "grant" else "change"))
@@ -774,8 +781,8 @@ def skip_reason(error, action="grant"):
                 "Nothing to do: there is no mailbox left to %s." % ("grant on" if action == "grant" else "change"))
     if "matches several" in text:
         return ("the name matches several mailboxes", PROBLEM,
-                "Name the mailbox by its primary SMTP address or GUID, then run the %s again." % action)
-    return (text or "skipped without a reason", PROBLEM, "Fix the cause, then run the %s again." % action)
+                "Name the mailbox by its primary SMTP address or GUID.")
+    return (text or "skipped without a reason", PROBLEM, "Fix the cause.")
 
 
 def reason_of(error):
@@ -803,13 +810,16 @@ def status_of(report):
     if report["stopped"]:
         parts.append("The run stopped: %s" % report["stopped"].rstrip(". "))
     if report["not_attempted"]:
-        parts.append("%s not attempted: the run stopped before their chunk" % mailboxes(report["not_attempted"]["count"]))
+        parts.append("%s not attempted: the run stopped before their chunk" % mailboxes(
+            report["not_attempted"]["count"]))
     if summary.get("failed"):
         parts.append("%s failed (see the failures): fix the cause" % mailboxes(summary["failed"]))
     for group in report["skipped"]:
-        if group["kind"] not in ACCEPTED:
+        if group["kind"] == NOT_ATTEMPTED:
+            parts.append("%s %s: %s" % (mailboxes(group["count"]), group["reason"], group["advice"].rstrip(". ")))
+        elif group["kind"] not in ACCEPTED:
             parts.append("%s skipped, %s: %s" % (mailboxes(group["count"]), group["reason"],
-                                                 group["what_to_do"].rstrip(". ")))
+                                                 group["advice"].rstrip(". ")))
     recorded = report.get("recorded")
     if not parts and recorded:
         left = [entry["mailbox"] for entry in recorded["open"] if not entry["excluded"]]
@@ -834,8 +844,8 @@ def headline(report):
         left_out.append("%d no longer a mailbox" % scope["vanished"])
     others = "; left out: %s" % ", ".join(left_out) if left_out else ""
     problems = ", ".join("%d %s" % (count, what) for count, what in (
-        (summary["failed"], "failed"), (sum(g["count"] for g in report["skipped"] if g["kind"] not in ACCEPTED),
-                                        "skipped"), (scope["not_attempted"], "not attempted")) if count)
+        (summary["failed"], "failed"), (sum(g["count"] for g in report["skipped"] if g["kind"] == PROBLEM), "skipped"),
+        (scope["not_attempted"], "not attempted")) if count)
     if report["action"] == "grant":
         holding = summary["added"] + summary["unchanged"]
         if report["check_mode"]:
@@ -947,8 +957,9 @@ def csv_facts(report):
               ["pre-existing kept", scope["pre_existing"]], ["mailboxes in this run", scope["targets"]],
               ["changed", scope["changed"]]]
     facts += [[outcome, count] for outcome, count in report["summary"].items()]
-    not_attempted = report["not_attempted"] or {}
-    facts.append(["not attempted", scope["not_attempted"], not_attempted.get("why")])
+    whys = [(report["not_attempted"] or {}).get("why")] + [g["reason"] for g in report["skipped"]
+                                                            if g["kind"] == NOT_ATTEMPTED]
+    facts.append(["not attempted", scope["not_attempted"], [why for why in whys if why]])
     facts += [["skipped: %s" % group["reason"], group["count"], group["what_to_do"]] for group in report["skipped"]]
     recorded = report["recorded"]
     if recorded:
