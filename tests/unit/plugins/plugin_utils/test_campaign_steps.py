@@ -286,3 +286,60 @@ def test_a_revoke_that_leaves_nothing_closes_the_campaign(tmp_path):
     assert result["status"] == "COMPLETE" and result["campaign"]["closed_now"]
     assert result["published"]["closed"]
     assert read_ledger(run["journal"]).closed["counts"]["removed"] == 1
+
+
+def test_a_revoke_that_keeps_excluded_access_is_complete_and_says_the_campaign_stays_open(tmp_path):
+    granted_ledger(tmp_path, read("e-a", ["FullAccess"]), read("e-b", []), write("e-b", "added"),
+                   read("e-c", []), write("e-c", "added"))
+    run = campaign.plan(args(tmp_path, action="revoke", excluded=[mailbox("c")]))["run"]
+    LedgerWriter(run["journal"]).append([read("e-b", ["FullAccess"], "absent"), write("e-b", "removed", "absent")])
+    campaign.record_chunk(run, 0, ["e-b"], {"summary": {"removed": 1}, "results": [entry("e-b", "removed")]})
+    result = campaign.finish(run["work"], TEMPLATES)
+    assert result["status"] == "COMPLETE" and result["problem"] is None and not result["campaign"]["closed"]
+    assert "the campaign stays open: 1 mailbox excluded from the revoke keeps its access (c@x)" in result["headline"]
+    assert "kept where the delegate held it before the campaign (1 mailbox)" in result["headline"]
+    with open(result["reports"]["json"], encoding="utf-8") as handle:
+        report = json.load(handle)
+    assert report["recorded"]["granted"] == 2 and report["recorded"]["removed"] == 1
+    assert [(e["mailbox"], e["excluded"]) for e in report["recorded"]["open"]] == [("c@x", True)]
+    facts, _rows = read_csv_report(result["reports"]["csv"])
+    assert facts["recorded grants still open"] == ["1", "c@x"] and facts["campaign closed"] == ["no"]
+
+
+def test_a_revoke_that_fails_on_a_granted_mailbox_is_incomplete(tmp_path):
+    granted_ledger(tmp_path, read("e-b", []), write("e-b", "added"), read("e-c", []), write("e-c", "added"))
+    run = campaign.plan(args(tmp_path, action="revoke"))["run"]
+    LedgerWriter(run["journal"]).append([read("e-b", ["FullAccess"], "absent"), write("e-b", "removed", "absent"),
+                                         read("e-c", ["FullAccess"], "absent"), write("e-c", "failed", "absent")])
+    campaign.record_chunk(run, 0, ["e-b", "e-c"], {"summary": {"removed": 1, "failed": 1}, "results": [
+        entry("e-b", "removed"), entry("e-c", "failed", "Remove-MailboxPermission: the server timed out")]})
+    result = campaign.finish(run["work"], TEMPLATES)
+    assert result["status"] == "INCOMPLETE" and result["problem"] == result["next_step"]
+    assert "1 mailbox failed" in result["next_step"] and "run the revoke again" in result["next_step"]
+    with open(result["reports"]["json"], encoding="utf-8") as handle:
+        report = json.load(handle)
+    assert [(e["mailbox"], e["why"]) for e in report["recorded"]["open"]] == [
+        ("c@x", "failed: Remove-MailboxPermission: the server timed out")]
+
+
+def test_a_run_stopped_before_its_last_chunks_names_the_mailboxes_it_never_reached(tmp_path):
+    # five mailboxes in chunks of two: the first chunk is written, the run stops before the second and third
+    run = campaign.plan(args(tmp_path, selected=[mailbox(n) for n in "abcde"]))["run"]
+    campaign.record_chunk(run, 0, ["e-a", "e-b"], {"summary": {"added": 2}, "results": [
+        entry("e-a", "added"), entry("e-b", "added")]})
+    stop = "chunk 2 of 3 was refused as a whole: Exchange Online refused the call (HTTP 403)"
+    result = campaign.finish(run["work"], TEMPLATES, stopped=stop)
+    assert result["status"] == "INCOMPLETE" and result["not_attempted"] == 3
+    assert result["scope"]["not_attempted"] == 3 and result["scope"]["targets"] == 5
+    assert "3 mailboxes not attempted: the run stopped before their chunk" in result["next_step"]
+    assert result["next_step"].startswith("The run stopped: " + stop)
+    assert "2 added" in result["headline"] and "3 not attempted" in result["headline"]
+    with open(result["reports"]["json"], encoding="utf-8") as handle:
+        report = json.load(handle)
+    assert report["not_attempted"]["mailboxes"] == ["c@x", "d@x", "e@x"] and stop in report["not_attempted"]["why"]
+    assert [p["done"] for p in report["progress"]] == [2]
+    facts, rows = read_csv_report(result["reports"]["csv"])
+    assert facts["not attempted"][0] == "3" and len(rows) == 2 and facts["stopped"] == [stop]
+    with open(result["reports"]["html"], encoding="utf-8") as handle:
+        html = handle.read()
+    assert 'data-key="not_attempted" data-count="3"' in html and "c@x, d@x, e@x" in html
