@@ -957,8 +957,8 @@ def csv_facts(report):
               ["pre-existing kept", scope["pre_existing"]], ["mailboxes in this run", scope["targets"]],
               ["changed", scope["changed"]]]
     facts += [[outcome, count] for outcome, count in report["summary"].items()]
-    whys = [(report["not_attempted"] or {}).get("why")] + [g["reason"] for g in report["skipped"]
-                                                            if g["kind"] == NOT_ATTEMPTED]
+    whys = [(report["not_attempted"] or {}).get("why")]
+    whys += [group["reason"] for group in report["skipped"] if group["kind"] == NOT_ATTEMPTED]
     facts.append(["not attempted", scope["not_attempted"], [why for why in whys if why]])
     facts += [["skipped: %s" % group["reason"], group["count"], group["what_to_do"]] for group in report["skipped"]]
     recorded = report["recorded"]
