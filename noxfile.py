@@ -30,7 +30,7 @@ if __name__ == "__main__":
 # pylint: disable=wrong-import-position
 import nox  # noqa: E402
 
-from devtools import ansible_test, checks, collection  # noqa: E402
+from devtools import ansible_test, checks, chromium, collection  # noqa: E402
 from devtools.debian_root import DebianRoot  # noqa: E402
 from devtools.emulator import EmulatorProcess, write_integration_config  # noqa: E402
 
@@ -181,13 +181,17 @@ CORE_ORDER = sorted(CORE, key=lambda core: (core not in IN_DEBIAN_ROOT, core))
 
 @nox.session(allow_parallel=True, tags=["emulated", MAIN])
 def emulated(session: nox.Session) -> None:
-    """pytest against the emulator: client (tests/emulated), emulator conformance, functional, faults; doc checks"""
+    """pytest against the emulator: client and browser (tests/emulated), emulator conformance, functional, faults;
+    doc checks"""
     session.install(CORE[MAIN], "-r", REQUIREMENTS, "-r", TEST_REQUIREMENTS)
     suites = [suite for suite in EMULATED_TESTS if (REPO / suite).is_dir()]
     args = session.posargs or ["-n", os.environ.get("PYTEST_WORKERS", "auto"), *suites]
     pythonpath = os.pathsep.join([str(BUILD / "collections"), str(REPO / "tests" / "emulator")])
+    # the HTML report's browser test: M365_CHROMIUM (Debian's chromium, installed here when missing and root), or
+    # M365_CHROMIUM_SKIP with the reason it cannot be
+    browser = chromium.session_env(session.log)
     session.run("pytest", "-p", "no:cacheprovider", "-ra", *(["--color=no"] if NO_COLOR else []), *args,
-                env=tool_env(PYTHONPATH=pythonpath))
+                env=tool_env(PYTHONPATH=pythonpath, **browser))
 
 
 for _core in CORE_ORDER:

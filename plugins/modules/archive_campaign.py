@@ -195,7 +195,17 @@ summary:
   returned: record, finish
   type: dict
 status:
-  description: C(COMPLETE), C(INCOMPLETE) or C(PLAN) (check mode).
+  description:
+    - C(COMPLETE) (a rerun would have nothing to do), C(INCOMPLETE) (it would; RV(next_step) says what to do) or
+      C(PLAN) (check mode).
+  returned: finish
+  type: str
+headline:
+  description: The sentence under the status in the reports, what the run achieved in numbers.
+  returned: finish
+  type: str
+next_step:
+  description: What to do when the status is C(INCOMPLETE), else empty.
   returned: finish
   type: str
 reports:
@@ -207,7 +217,7 @@ published:
   returned: finish, unless check mode or publish is false
   type: dict
 problem:
-  description: Why the role fails after reporting (failed or skipped mailboxes, a stopped run), or null.
+  description: Why the role fails after reporting (RV(next_step) when the status is C(INCOMPLETE)), or null.
   returned: finish
   type: str
 """

@@ -12,9 +12,11 @@ per module call, ``chunks.jsonl`` with each chunk's summary); `finish` builds th
 """
 
 import csv
+import datetime
 import io
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -525,7 +527,8 @@ def finish(work, templates, propagation_minutes=60, stopped=None, publish=True):
             closed_now = True
     finished = utc_now()
     report = report_data(run, scope, chunks, state, finished, stopped=stopped,
-                         propagation_minutes=propagation_minutes, closed_now=closed_now)
+                         propagation_minutes=propagation_minutes, closed_now=closed_now,
+                         access_rights=saved.get("access_rights"))
     report["reports"] = write_reports(report, run, templates)
     result = public_result(report)
     result["published"] = None
@@ -539,55 +542,192 @@ def finish(work, templates, propagation_minutes=60, stopped=None, publish=True):
     return result
 
 
+# ---- the report's data ---------------------------------------------------------------------------------------
+#
+# What the status means (README "Reports"):
+#   PLAN        check mode: nothing was changed; the report says what the run would do.
+#   COMPLETE    nothing is left for a rerun to do: every mailbox of the run has the outcome it should (grant: the
+#               delegate holds the access, added now or held already; revoke: the campaign's access is removed, was
+#               not there, or the mailbox is gone), and every mailbox that does not is left out by the run's own
+#               settings (archive_access_scope.exclude, the ACL limit with archive_access_acl_limit_action=skip) or
+#               is no longer a mailbox in the tenant. These are listed with their reason; a revoke's campaign stays
+#               open while excluded mailboxes keep its access, and the report says so.
+#   INCOMPLETE  a rerun has work to do: a mailbox failed, was not attempted (the run or the module stopped early),
+#               or was skipped for another reason; or a revoke left access of the campaign open on mailboxes it did
+#               not exclude. `next_step` says what to do.
+
+# Why a mailbox was skipped, and what that means for the status.
+CHOICE = "choice"  # left out by the run's own settings: listed, the run can still be COMPLETE
+VANISHED = "vanished"  # no longer a mailbox in the tenant: nothing a rerun could do; listed, still COMPLETE
+NOT_ATTEMPTED = "not_attempted"  # the module stopped before it: INCOMPLETE
+PROBLEM = "problem"  # anything else: INCOMPLETE
+ACCEPTED = (CHOICE, VANISHED)
+HTML_LISTED = 500  # rows of a long table the HTML shows; the CSV and the JSON have every one
+NAMES_LISTED = 50  # names of a group the HTML shows
+# How the delegate gets its access, when the run does not say (``run["method"]`` / ``run["method_details"]``, a
+# string and a list of {label, value}: the reports render whatever a method puts there).
+DEFAULT_METHOD = "FullAccess"
+DEFAULT_METHOD_DETAILS = (
+    {"label": "Permission", "value": "FullAccess mailbox permission on each mailbox (Add-MailboxPermission)"},
+    {"label": "AutoMapping", "value": "off: the mailboxes do not appear in the delegate's Outlook by themselves"},
+)
+
+
 def report_data(run, scope, chunks, state=None, finished=None, stopped=None, propagation_minutes=60,
-                closed_now=False):
+                closed_now=False, access_rights=None):
     """Everything the reports say about one run, from the run's plan, its chunks' results and the ledger.
 
     The one place that assembles report data: the JSON, CSV and HTML templates only present what this returns
     (``report`` in the templates). ``rows`` has one entry per mailbox the run covered, in order; it is read from the
-    chunks' files each time it is iterated, so that 100,000 rows are never held at once.
+    chunks' files each time it is iterated, so that 100,000 rows are never held at once. `scope` is the plan's
+    (with ``addresses``, the run's targets by ID); `state` the ledger after the run (None in check mode and without
+    a ledger).
     """
     finished = finished or utc_now()
     check_mode = run["check_mode"]
-    summary = dict((action, 0) for action in OUTCOMES)
-    rows = ReportRows(chunks, scope.get("addresses") or {}, state)
-    failures, skipped, progress = [], {}, []
+    action = run["action"]
+    summary = dict((outcome, 0) for outcome in OUTCOMES)
+    addresses = scope.get("addresses") or {}
+    rows = ReportRows(chunks, addresses, state)
+    progress, done = [], 0
     for chunk in chunks:
-        for action, count in chunk["summary"].items():
-            summary[action] = summary.get(action, 0) + count
-        progress.append({"chunk": chunk["index"] + 1, "at": chunk["at"], "count": chunk["count"],
-                         "summary": chunk["summary"]})
-    if summary["failed"] or summary["skipped"]:
+        for outcome, count in chunk["summary"].items():
+            summary[outcome] = summary.get(outcome, 0) + count
+        done += chunk["count"]
+        at = _epoch(chunk["at"])
+        progress.append({"chunk": chunk["index"] + 1, "at": chunk["at"], "at_local": _local(at),
+                         "elapsed_seconds": max(0, int(round(at - run["started_epoch"]))), "count": chunk["count"],
+                         "done": done, "summary": chunk["summary"]})
+    missed = max(0, run["targets"] - done)  # in chunks that never ran: the run stopped before them
+    failures, groups, noted, covered = [], {}, {}, set()
+    if summary["failed"] or summary["skipped"] or summary["gone"] or missed:
         for record in rows:
+            if missed:
+                covered.add(record["mailbox_id"])
             if record["action"] == "failed":
                 failures.append(record)
             elif record["action"] == "skipped":
-                skipped.setdefault(reason_of(record["error"]), []).append(record["mailbox"])
-    changes = summary.get("added", 0) + summary.get("removed", 0)
+                _add_to_group(groups, record, action)
+            if record["action"] in ("failed", "skipped", "gone"):
+                noted[record["mailbox_id"]] = record
+    skipped = sorted(groups.values(), key=lambda group: (group["kind"] in ACCEPTED, -group["count"], group["reason"]))
+    in_chunk = sum(group["count"] for group in skipped if group["kind"] == NOT_ATTEMPTED)
+    not_attempted = None
+    if missed:
+        not_attempted = {"count": missed, "why": "the run stopped before their chunk: %s" % (stopped or "unknown"),
+                         "mailboxes": [addresses.get(ident) or ident for ident in addresses if ident not in covered]}
+    counts = state.counts() if state is not None else None
+    changes = summary["added"] + summary["removed"]
     campaign = {"id": run["ledger"].get("campaign"), "ledger": run["ledger"].get("path") if run["journal"] else None,
                 "source": run["source"], "closed": bool(state is not None and state.closed is not None),
-                "closed_now": closed_now, "counts": state.counts() if state is not None else None,
+                "closed_now": closed_now, "counts": counts,
                 "open": [m.name for m in state.open()] if state is not None else []}
     effective = None
-    if changes and not check_mode and not stopped:
+    if changes and not check_mode:
         moment = finished.timestamp() + 60 * int(propagation_minutes)
         effective = {"utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment)),
-                     "local": time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(moment)),
+                     "local": _local(moment),
+                     "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment)),
                      "minutes": int(propagation_minutes)}
+    acl_full = scope.get("acl_full", [])
+    pre_existing = counts["pre_existing"] if counts is not None else scope.get("pre_existing")
     report = {
-        "action": run["action"], "check_mode": check_mode, "tenant": run["tenant"], "delegate": run["delegate"],
-        "run": {"id": run["id"], "started": run["started"], "finished": timestamp(finished),
-                "finished_local": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(finished.timestamp())),
+        "action": action, "check_mode": check_mode, "tenant": run["tenant"], "delegate": run["delegate"],
+        "access_rights": list(access_rights or ["FullAccess"]),
+        "method": run.get("method") or DEFAULT_METHOD,
+        "method_details": [{"label": str(item["label"]), "value": str(item["value"])}
+                           for item in (run.get("method_details") if run.get("method") else DEFAULT_METHOD_DETAILS)
+                           or []],
+        "run": {"id": run["id"], "started": run["started"], "started_local": _local(run["started_epoch"]),
+                "finished": timestamp(finished), "finished_local": _local(finished.timestamp()),
                 "duration_seconds": int(round(finished.timestamp() - run["started_epoch"]))},
-        "summary": summary, "scope": {"selected": scope.get("selected", 0), "targets": run["targets"],
-                                      "excluded": scope.get("excluded", []), "acl_full": scope.get("acl_full", []),
-                                      "kept_excluded": scope.get("kept_excluded", []),
-                                      "pre_existing": scope.get("pre_existing", 0)},
+        "summary": summary,
+        "scope": {"selected": scope.get("selected", 0), "targets": run["targets"],
+                  "excluded": scope.get("excluded", []), "acl_full": acl_full,
+                  "acl_limit": len(acl_full) + sum(g["count"] for g in skipped if g["kind"] == CHOICE),
+                  "kept_excluded": scope.get("kept_excluded", []),
+                  "pre_existing": pre_existing if action == "revoke" or counts is not None else None,
+                  "changed": changes,
+                  # every mailbox of the run the run did not try: in chunks that never ran, or after the module
+                  # stopped in its chunk (those are also in summary["skipped"]; scope["skipped"] leaves them out)
+                  "not_attempted": missed + in_chunk,
+                  "skipped": summary["skipped"] - in_chunk,
+                  "vanished": sum(g["count"] for g in skipped if g["kind"] == VANISHED)},
         "campaign": campaign, "effective_by": effective, "stopped": stopped or None,
-        "failures": failures, "skipped": skipped, "progress": progress, "rows": rows,
+        "failures": failures, "skipped": skipped, "not_attempted": not_attempted, "progress": progress,
+        "recorded": _recorded(action, run["source"], state, summary, noted, scope, not_attempted),
+        "rows": rows, "listed": HTML_LISTED, "names_listed": NAMES_LISTED,
     }
     report["status"], report["next_step"] = status_of(report)
+    report["headline"] = headline(report)
     return report
+
+
+def _epoch(stamp):
+    return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def _local(epoch):
+    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(epoch))
+
+
+def _add_to_group(groups, record, action):
+    reason, kind, advice = skip_reason(record["error"], action)
+    group = groups.get(reason)
+    if group is None:
+        what_to_do = advice if kind in ACCEPTED else "%s Then run the %s again: it only does what is left." % (
+            advice, action)
+        group = groups[reason] = {"reason": reason, "kind": kind, "advice": advice, "what_to_do": what_to_do,
+                                  "count": 0, "mailboxes": []}
+    group["count"] += 1
+    group["mailboxes"].append(record["mailbox"])
+
+
+def _recorded(action, source, state, summary, noted, scope, not_attempted):
+    """A revoke's account of the access its campaign recorded: removed, gone (and why), still open (and why).
+
+    From the ledger after the run when there is one; else (published campaign, check mode) from the run's rows."""
+    if action != "revoke" or source not in ("ledger", "published"):
+        return None
+    kept = set(scope.get("kept_excluded") or [])
+    missed = set((not_attempted or {}).get("mailboxes") or [])
+
+    def why_open(ident, name):
+        if name in kept:
+            return "excluded from the revoke (archive_access_scope.exclude): keeps the access"
+        record = noted.get(ident)
+        if record is not None and record["action"] == "failed":
+            return "failed: %s" % record["error"]
+        if record is not None and record["action"] == "skipped":
+            return "skipped: %s" % skip_reason(record["error"], action)[0]
+        if name in missed:
+            return "not attempted: the run stopped before its chunk"
+        return "not revoked by this run"
+
+    def gone(ident, name):
+        record = noted.get(ident)
+        why = gone_reason(record["error"]) if record is not None else "found gone by an earlier revoke"
+        return {"mailbox": name, "mailbox_id": ident, "why": why}
+
+    if state is not None:
+        granted = state.granted()
+        return {"granted": len(granted), "removed": sum(1 for m in granted if m.revoke in ("removed", "nothing")),
+                "removed_now": summary["removed"],
+                "gone": [gone(m.id, m.name) for m in granted if m.revoke == "gone"],
+                "open": [{"mailbox": m.name, "mailbox_id": m.id, "why": why_open(m.id, m.name),
+                          "excluded": m.name in kept} for m in granted if not m.settled]}
+    # no ledger here (a published campaign, or check mode): this run's rows are all there is
+    addresses = scope.get("addresses") or {}
+    open_ = [{"mailbox": name, "mailbox_id": None, "why": why_open(None, name), "excluded": True}
+             for name in sorted(kept)]
+    open_ += [{"mailbox": record["mailbox"], "mailbox_id": ident, "why": why_open(ident, record["mailbox"]),
+               "excluded": False} for ident, record in noted.items() if record["action"] != "gone"]
+    open_ += [{"mailbox": name, "mailbox_id": None, "why": why_open(None, name), "excluded": False}
+              for name in sorted(missed)]
+    gone_ = [gone(ident, record["mailbox"]) for ident, record in noted.items() if record["action"] == "gone"]
+    removed = summary["removed"] + summary["unchanged"]
+    return {"granted": removed + len(gone_) + len(open_) if addresses or kept else 0, "removed": removed,
+            "removed_now": summary["removed"], "gone": gone_, "open": open_}
 
 
 class ReportRows:
@@ -610,56 +750,147 @@ class ReportRows:
                        "after": row["after"], "time": chunk["at"], "error": row.get("error")}
 
 
+STOP_CAUSE = re.compile(r"^not attempted: (?:the run stopped after an earlier failure: |the run stopped: )?")
+HTTP_STATUS = re.compile(r"\(HTTP \d{3}\)")
+
+
+def skip_reason(error, action="grant"):
+    """(reason, kind, advice) of a skipped mailbox: the reason groups skipped mailboxes in the reports, the kind
+    (CHOICE, VANISHED, NOT_ATTEMPTED, PROBLEM) decides whether it makes the run INCOMPLETE; the advice says what to
+    do (before a rerun, for the kinds that leave work)."""
+    text = str(error or "").strip()
+    if "access control entries" in text:
+        return ("at the limit of %d access control entries (archive_access_acl_limit_action=skip)" % ACL_LIMIT, CHOICE,
+                "Left out by the run's setting. To include them, remove stale entries (for example orphaned "
+                "S-1-5-21-... trustees) and run the %s again." % action)
+    if text.startswith("not attempted") or "the run stopped" in text:
+        cause = STOP_CAUSE.sub("", text)
+        # the mailbox the stop was about is named in the failures: "Add-MailboxPermission 'x': ..." -> the cmdlet
+        cause = re.sub(r"^([A-Za-z]+-[A-Za-z]+) '[^']*'", r"\1", cause)
+        match = HTTP_STATUS.search(cause)
+        advice = ""
+        if match:
+            cause, advice = cause[:match.end()], cause[match.end():].lstrip(" :.")
+        return ("not attempted: the module stopped after %s" % cause.rstrip(". "), NOT_ATTEMPTED,
+                (advice.rstrip() + " Fix that.") if advice else "Fix the cause.")
+    if "was not found" in text:
+        return ("no longer found: deleted since the scope was selected", VANISHED,
+                "Nothing to do: there is no mailbox left to %s." % ("grant on" if action == "grant" else "change"))
+    if "not a mailbox" in text:
+        return ("no longer a mailbox (for example converted to a mail user)", VANISHED,
+                "Nothing to do: there is no mailbox left to %s." % ("grant on" if action == "grant" else "change"))
+    if "matches several" in text:
+        return ("the name matches several mailboxes", PROBLEM,
+                "Name the mailbox by its primary SMTP address or GUID.")
+    return (text or "skipped without a reason", PROBLEM, "Fix the cause.")
+
+
 def reason_of(error):
     """A short reason that groups skipped mailboxes."""
+    return skip_reason(error)[0]
+
+
+def gone_reason(error):
+    """Why a revoke found a mailbox gone."""
     text = str(error or "")
-    if "access control entries" in text:
-        return "at the limit of %d access control entries" % ACL_LIMIT
-    if "was not found" in text:
-        return "no longer found"
     if "not a mailbox" in text:
-        return "no longer a mailbox"
-    if "matches several" in text:
-        return "ambiguous name"
-    if "not reached" in text or "stopped" in text.lower():
-        return "not reached before the run stopped"
-    return text or "skipped"
+        return "no longer a mailbox (converted to a mail user or another recipient): it has no permissions left"
+    if "was not found" in text or "couldn't be found" in text or not text:
+        return "deleted: no mailbox with its ID is left"
+    return text
 
 
 def status_of(report):
-    """PLAN (check mode), COMPLETE, or INCOMPLETE with what to do."""
-    summary = report["summary"]
+    """(status, what to do): PLAN in check mode, else COMPLETE or INCOMPLETE as defined above report_data()."""
     if report["check_mode"]:
         return "PLAN", "Check mode: nothing was changed. Run without --check to carry out this plan."
+    summary = report["summary"]
+    action = report["action"]
+    parts = []
     if report["stopped"]:
-        return "INCOMPLETE", "The run stopped: %s Fix the cause and run it again; it continues where it stopped." % (
-            report["stopped"])
+        parts.append("The run stopped: %s" % report["stopped"].rstrip(". "))
+    if report["not_attempted"]:
+        parts.append("%s not attempted: the run stopped before their chunk" % mailboxes(
+            report["not_attempted"]["count"]))
     if summary.get("failed"):
-        return "INCOMPLETE", ("%s failed (see the failures): fix the cause and run the %s again; it only "
-                              "does what is left." % (mailboxes(summary["failed"]), report["action"]))
-    if report["action"] == "revoke" and report["campaign"]["source"] in ("ledger", "published"):
-        if report["campaign"]["source"] == "ledger" and not report["campaign"]["closed"]:
-            left = report["campaign"]["open"]
-            return "INCOMPLETE", ("%s still hold access the campaign granted (%s): excluded or skipped; the "
-                                  "campaign stays open until they are revoked." % (
-                                      mailboxes(len(left)), ", ".join(left[:LISTED])))
-        if summary.get("skipped"):
-            return "INCOMPLETE", "%s skipped; run the revoke again once the cause is fixed." % (
-                mailboxes(summary["skipped"]))
-    elif summary.get("skipped"):
-        return "INCOMPLETE", ("%s skipped (see the reasons): fix or exclude them and run the %s "
-                              "again." % (mailboxes(summary["skipped"]), report["action"]))
-    return "COMPLETE", ""
+        parts.append("%s failed (see the failures): fix the cause" % mailboxes(summary["failed"]))
+    for group in report["skipped"]:
+        if group["kind"] == NOT_ATTEMPTED:
+            parts.append("%s %s: %s" % (mailboxes(group["count"]), group["reason"], group["advice"].rstrip(". ")))
+        elif group["kind"] not in ACCEPTED:
+            parts.append("%s skipped, %s: %s" % (mailboxes(group["count"]), group["reason"],
+                                                 group["advice"].rstrip(". ")))
+    recorded = report.get("recorded")
+    if not parts and recorded:
+        left = [entry["mailbox"] for entry in recorded["open"] if not entry["excluded"]]
+        if left:
+            parts.append("%s still hold access the campaign granted (%s): run the revoke again" % (
+                mailboxes(len(left)), ", ".join(left[:LISTED])))
+    if not parts:
+        return "COMPLETE", ""
+    return "INCOMPLETE", "%s. Then run the %s again: it only does what is left." % (". ".join(parts), action)
+
+
+def headline(report):
+    """The report's first sentence under its status: what the run achieved, in numbers."""
+    summary, scope = report["summary"], report["scope"]
+    rights = "/".join(report["access_rights"])
+    left_out = []
+    if scope["excluded"]:
+        left_out.append("%d excluded" % len(scope["excluded"]))
+    if scope["acl_limit"]:
+        left_out.append("%d at the ACL limit" % scope["acl_limit"])
+    if scope["vanished"]:
+        left_out.append("%d no longer a mailbox" % scope["vanished"])
+    others = "; left out: %s" % ", ".join(left_out) if left_out else ""
+    problems = ", ".join("%d %s" % (count, what) for count, what in (
+        (summary["failed"], "failed"), (sum(g["count"] for g in report["skipped"] if g["kind"] == PROBLEM), "skipped"),
+        (scope["not_attempted"], "not attempted")) if count)
+    if report["action"] == "grant":
+        holding = summary["added"] + summary["unchanged"]
+        if report["check_mode"]:
+            return "Check mode, nothing was changed: the grant would add %s on %s (%d hold it already)%s." % (
+                rights, mailboxes(summary["added"]), summary["unchanged"], others)
+        if report["status"] == "COMPLETE":
+            return "The delegate holds %s on all %s of this run (%d added, %d held already)%s." % (
+                rights, mailboxes(holding), summary["added"], summary["unchanged"], others)
+        return "The delegate holds %s on %d of the %s of this run (%d added, %d held already); %s%s." % (
+            rights, holding, mailboxes(scope["targets"]), summary["added"], summary["unchanged"], problems, others)
+    settled = "%d removed, %d without it already, %d gone" % (summary["removed"], summary["unchanged"], summary["gone"])
+    if report["check_mode"]:
+        return "Check mode, nothing was changed: the revoke would remove %s from %s (%d without it already, %d " \
+               "gone)." % (rights, mailboxes(summary["removed"]), summary["unchanged"], summary["gone"])
+    campaign = report["campaign"]
+    recorded = report.get("recorded")
+    if report["status"] == "COMPLETE":
+        text = "The %s is gone from all %s of this run (%s)" % (
+            "campaign's %s" % rights if recorded else "delegate's explicit %s" % rights, mailboxes(scope["targets"]),
+            settled)
+        if scope["pre_existing"]:
+            text += "; kept where the delegate held it before the campaign (%s)" % mailboxes(scope["pre_existing"])
+        kept = [entry["mailbox"] for entry in (recorded or {}).get("open", []) if entry["excluded"]]
+        if campaign["closed"]:
+            text += "; the campaign is closed"
+        elif kept:
+            text += "; the campaign stays open: %s excluded from the revoke keep%s its access (%s)" % (
+                mailboxes(len(kept)), "s" if len(kept) == 1 else "", ", ".join(kept[:LISTED]))
+        return text + "."
+    return "The %s is gone from %d of the %s of this run (%s); %s." % (
+        "campaign's %s" % rights if recorded else "delegate's explicit %s" % rights,
+        summary["removed"] + summary["unchanged"] + summary["gone"], mailboxes(scope["targets"]), settled,
+        problems or "access of the campaign is still open")
 
 
 def write_reports(report, run, templates):
-    """The JSON, CSV and HTML reports (mode 0600), rendered from the role's templates with `report` only."""
+    """The JSON, CSV and HTML reports (mode 0600), rendered from the role's templates with `report` only; their paths
+    are in ``report["reports"]`` while they are rendered (each names the others)."""
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), trim_blocks=True,
                                      keep_trailing_newline=True,
                                      autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
                                                                          default_for_string=False, default=False))
     environment.filters.update(to_json=lambda value: json.dumps(value, sort_keys=True), csv_lines=csv_lines,
-                               json_lines=json_lines)
+                               csv_row=csv_row, json_lines=json_lines, basename=os.path.basename,
+                               progress_chart=progress_chart, csv_facts=csv_facts)
     base = os.path.join(run["report_dir"], "%s_%s%s_%s" % (
         _file_part(str(run["tenant"]).lower()), run["action"], "-plan" if run["check_mode"] else "", run["id"]))
     suffix = 1
@@ -668,15 +899,84 @@ def write_reports(report, run, templates):
         suffix += 1
     if suffix > 1:
         base = "%s-%d" % (base, suffix)
-    paths = {}
+    paths = dict((ext, "%s.%s" % (base, ext)) for ext in REPORT_FORMATS)
+    report["reports"] = paths
     for ext in REPORT_FORMATS:
-        path = "%s.%s" % (base, ext)
         stream = environment.get_template("report.%s.j2" % ext).stream(report=report)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(paths[ext], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             stream.dump(handle)
-        paths[ext] = path
     return paths
+
+
+def progress_chart(report, width=640, height=180):
+    """The geometry of the HTML report's progress chart (inline SVG): mailboxes done over the run's time, one point
+    per chunk, chunks with failures or skipped mailboxes marked. Coordinates only; the template draws them."""
+    left, right, top, bottom = 56, 16, 12, 34
+    inner_w, inner_h = width - left - right, height - top - bottom
+    total = max(report["scope"]["targets"], 1)
+    progress = report["progress"]
+    span = max([p["elapsed_seconds"] for p in progress] + [report["run"]["duration_seconds"], 1])
+
+    def x(seconds):
+        return round(left + inner_w * seconds / span, 1)
+
+    def y(done):
+        return round(top + inner_h * (1 - float(done) / total), 1)
+
+    points = [(x(0), y(0))]
+    marks = []
+    for entry in progress:
+        points.append((x(entry["elapsed_seconds"]), y(entry["done"])))
+        bad = sum(entry["summary"].get(k, 0) for k in ("failed", "skipped"))
+        if bad:
+            marks.append({"x": points[-1][0], "y": points[-1][1], "chunk": entry["chunk"], "count": bad})
+    return {"width": width, "height": height, "left": left, "right": width - right, "top": top,
+            "bottom": height - bottom, "points": " ".join("%s,%s" % point for point in points), "marks": marks,
+            "total": report["scope"]["targets"], "done": progress[-1]["done"] if progress else 0,
+            "span": span, "target_y": y(total), "chunks": len(progress)}
+
+
+def csv_facts(report):
+    """The CSV report's header block: one [field, value] or [field, value, detail] per fact, the status first; the
+    same facts as the JSON report's top-level fields."""
+    scope, effective, run = report["scope"], report["effective_by"] or {}, report["run"]
+    facts = [["status", report["status"]], ["status line", report["headline"]], ["what to do", report["next_step"]],
+             ["action", report["action"] + (" (check mode: nothing was changed)" if report["check_mode"] else "")],
+             ["tenant", report["tenant"]], ["delegate", report["delegate"]],
+             ["access rights", report["access_rights"]], ["method", report["method"]]]
+    facts += [["method: %s" % item["label"], item["value"]] for item in report["method_details"]]
+    facts += [["campaign", report["campaign"]["id"]], ["ledger", report["campaign"]["ledger"]], ["run", run["id"]],
+              ["started (UTC)", run["started"]], ["started (local)", run["started_local"]],
+              ["finished (UTC)", run["finished"]], ["finished (local)", run["finished_local"]],
+              ["duration (s)", run["duration_seconds"]],
+              ["effective by (UTC)", effective.get("at")], ["effective by (local)", effective.get("local")],
+              ["stopped", report["stopped"]],
+              ["selected by the scope", scope["selected"]], ["excluded", len(scope["excluded"]), scope["excluded"]],
+              ["at the ACL limit", scope["acl_limit"], scope["acl_full"]],
+              ["pre-existing kept", scope["pre_existing"]], ["mailboxes in this run", scope["targets"]],
+              ["changed", scope["changed"]]]
+    facts += [[outcome, count] for outcome, count in report["summary"].items()]
+    whys = [(report["not_attempted"] or {}).get("why")]
+    whys += [group["reason"] for group in report["skipped"] if group["kind"] == NOT_ATTEMPTED]
+    facts.append(["not attempted", scope["not_attempted"], [why for why in whys if why]])
+    facts += [["skipped: %s" % group["reason"], group["count"], group["what_to_do"]] for group in report["skipped"]]
+    recorded = report["recorded"]
+    if recorded:
+        facts += [["recorded grants", recorded["granted"]], ["recorded grants removed", recorded["removed"]],
+                  ["recorded grants gone", len(recorded["gone"])],
+                  ["recorded grants still open", len(recorded["open"]), [e["mailbox"] for e in recorded["open"]]]]
+    facts.append(["campaign closed", "yes" if report["campaign"]["closed"] else "no"])
+    return facts
+
+
+def csv_row(fields):
+    """One RFC 4180 line, every field quoted; a list inside a field is joined with "; "."""
+    text = io.StringIO()
+    csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n").writerow(
+        ["; ".join(str(v) for v in field) if isinstance(field, (list, tuple)) else ("" if field is None else field)
+         for field in fields])
+    return text.getvalue()
 
 
 def csv_lines(rows, columns=CSV_COLUMNS):
@@ -704,20 +1004,19 @@ def json_lines(rows):
 def public_result(report):
     """archive_access_result: what a play (or the demo) reads after the role, without the per-mailbox rows."""
     summary = report["summary"]
-    problem = None
-    if report["status"] == "INCOMPLETE" and (report["stopped"] or summary.get("failed") or
-                                             (report["action"] == "revoke" and summary.get("skipped"))):
-        problem = report["next_step"]
+    # INCOMPLETE means a rerun has work to do: the role fails the play then (after writing the reports)
+    problem = report["next_step"] if report["status"] == "INCOMPLETE" else None
     return {
-        "action": report["action"], "status": report["status"], "check_mode": report["check_mode"],
-        "summary": summary, "tenant": report["tenant"], "delegate": report["delegate"],
+        "action": report["action"], "status": report["status"], "headline": report["headline"],
+        "check_mode": report["check_mode"], "summary": summary, "tenant": report["tenant"], "delegate": report["delegate"],
         "campaign": dict((k, v) for k, v in report["campaign"].items() if k != "open"),
         "open": report["campaign"]["open"][:LISTED], "open_count": len(report["campaign"]["open"]),
         "scope": report["scope"], "run": report["run"], "effective_by": report["effective_by"],
         "reports": report["reports"], "next_step": report["next_step"], "problem": problem,
         "failures": [{"mailbox": f["mailbox"], "mailbox_id": f["mailbox_id"], "error": f["error"]}
                      for f in report["failures"][:LISTED]],
-        "skipped_reasons": dict((reason, len(names)) for reason, names in report["skipped"].items()),
+        "skipped_reasons": dict((group["reason"], group["count"]) for group in report["skipped"]),
+        "not_attempted": report["scope"]["not_attempted"], "method": report["method"],
         "lines": summary_lines(report),
     }
 
@@ -733,7 +1032,7 @@ def summary_lines(report):
     else:
         first = "%s %s for %s took %d s: %s. Status: %s." % (
             report["tenant"], report["action"], report["delegate"], run["duration_seconds"], counts, report["status"])
-    lines = [first]
+    lines = [first, report["headline"]]
     if report["next_step"]:
         lines.append(report["next_step"])
     lines.append("Reports: %s (.csv, .json)" % report["reports"]["html"])

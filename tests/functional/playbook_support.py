@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Running the collection's playbooks against the emulator, and reading the emulator's state back."""
 
+import csv
 import json
 import os
 import sys
@@ -117,3 +118,13 @@ def playbook_env(tenant=None, extra=None):
         env.update(tenant.env())
     env.update(extra or {})
     return env
+
+
+def read_csv_report(path):
+    """The archive_access CSV report: its facts ({field: [value, detail...]}, status first) and its per-mailbox rows
+    (dicts), which follow the facts after an empty line."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        lines = list(csv.reader(handle))
+    split = lines.index([])
+    header = lines[split + 1]
+    return dict((line[0], line[1:]) for line in lines[:split]), [dict(zip(header, line)) for line in lines[split + 2:]]

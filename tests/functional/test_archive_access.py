@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.m365.exchange.plugins.plugin_utils._ledger import read_ledger as read_ledger_state
 
-from playbook_support import BIN, collections_path, playbook_path  # pylint: disable=import-error
+from playbook_support import BIN, collections_path, playbook_path, read_csv_report  # pylint: disable=import-error
 
 PRE_EXISTING = {"ceo@", "legal.hold@"}
 
@@ -75,8 +75,17 @@ def test_grant_rerun_revoke_keeps_pre_existing_and_excluded_access(tenant, tmp_p
         report = json.load(handle)
     assert report["summary"]["added"] == len(granted - before)
     assert report["summary"]["unchanged"] == len(before)
-    with open(reports[0], encoding="utf-8") as handle:
-        assert handle.readline().strip() == "mailbox,mailbox_id,action,before,after,time,error"
+    # full.acl@ is left out by the run's own setting (skip at the ACL limit), info@/support@ by the exclusions
+    assert report["status"] == "COMPLETE" and report["next_step"] == ""
+    assert report["scope"]["excluded"] == sorted(addresses(tenant, ["info@", "support@"]))
+    assert report["scope"]["acl_limit"] == 1 and [g["mailboxes"] for g in report["skipped"]] == [
+        ["full.acl@" + tenant.domain]]
+    assert report["scope"]["pre_existing"] == len(before) and report["scope"]["changed"] == len(granted - before)
+    facts, rows = read_csv_report(reports[0])
+    assert facts["status"] == ["COMPLETE"] and facts["campaign"] == [report["campaign"]["id"]]
+    assert facts["added"] == [str(len(granted - before))] and facts["at the ACL limit"][0] == "1"
+    assert list(rows[0]) == ["mailbox", "mailbox_id", "action", "before", "after", "time", "error"]
+    assert len(rows) == len(report["results"])
 
     tenant.server.reset_counters()
     regrant = run_playbook("grant_archive_access", tenant, variables)
@@ -125,8 +134,7 @@ def test_the_report_lists_every_mailbox_whatever_module_defaults_say(tenant, tmp
     grant = run_playbook(str(playbook), tenant, campaign_vars(tenant, tmp_path))
     assert grant.returncode == 0, grant
     (report,) = glob.glob(str(tmp_path / "reports" / "*grant*.csv"))
-    with open(report, encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    _facts, rows = read_csv_report(report)
     actions = dict((row["mailbox"], row["action"]) for row in rows)
     assert len(rows) > 100
     assert set(actions[mailbox] for mailbox in addresses(tenant, PRE_EXISTING)) == {"unchanged"}

@@ -2,9 +2,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The campaign's controller-side steps without a tenant: inputs, plans, chunk records, reports, publishing."""
 
+import calendar
 import csv
 import json
 import os
+import time
 
 import pytest
 
@@ -200,21 +202,70 @@ def test_chunks_make_the_report_and_the_run_result(tmp_path):
     result = campaign.finish(run["work"], TEMPLATES, propagation_minutes=30)
     assert not os.path.exists(run["work"])
     assert result["status"] == "INCOMPLETE" and result["summary"]["failed"] == 1 and result["problem"]
-    assert result["skipped_reasons"] == {"at the limit of 500 access control entries": 1}
+    assert result["skipped_reasons"] == {
+        "at the limit of 500 access control entries (archive_access_acl_limit_action=skip)": 1}
     assert result["effective_by"]["minutes"] == 30
     assert result["published"]["granted_count"] == 2
     assert result["campaign"]["counts"] == {"pre_existing": 0, "granted": 2, "removed": 0, "gone": 0, "open": 2}
-    with open(result["reports"]["csv"], encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    facts, rows = read_csv_report(result["reports"]["csv"])
     assert [(r["mailbox"], r["mailbox_id"], r["action"]) for r in rows] == [
         ("a@x", "e-a", "added"), ("b@x", "e-b", "failed"), ("c@x", "e-c", "skipped")]
     assert rows[1]["error"] == 'odd "quote", comma'
     with open(result["reports"]["json"], encoding="utf-8") as handle:
         report = json.load(handle)
     assert report["status"] == "INCOMPLETE" and len(report["results"]) == 3 and len(report["progress"]) == 2
+    assert [p["done"] for p in report["progress"]] == [2, 3]
+    # the CSV carries the JSON's facts: status first, the counts, the skip reasons with what to do, the times
+    assert list(facts)[0] == "status" and facts["status"][0] == report["status"]
+    assert facts["what to do"][0] == report["next_step"] and "1 mailbox failed" in report["next_step"]
+    assert facts["failed"][0] == "1" and facts["added"][0] == "1" and facts["mailboxes in this run"][0] == "3"
+    (group,) = report["skipped"]
+    assert group["kind"] == "choice" and group["mailboxes"] == ["c@x"]
+    assert facts["skipped: " + group["reason"]] == ["1", group["what_to_do"]]
+    assert facts["at the ACL limit"][0] == "1" == str(report["scope"]["acl_limit"])
+    assert facts["finished (UTC)"][0] == report["run"]["finished"]
+    assert facts["effective by (UTC)"][0] == report["effective_by"]["at"]
+    effective = calendar.timegm(time.strptime(report["effective_by"]["at"], "%Y-%m-%dT%H:%M:%SZ"))
+    finished = calendar.timegm(time.strptime(report["run"]["finished"], "%Y-%m-%dT%H:%M:%SZ"))
+    assert 30 * 60 - 60 <= effective - finished <= 30 * 60
+    assert report["method"] == facts["method"][0] == "FullAccess"
     with open(result["reports"]["html"], encoding="utf-8") as handle:
         html = handle.read()
-    assert "odd &#34;quote&#34;, comma" in html and "INCOMPLETE" in html
+    assert "odd &#34;quote&#34;, comma" in html and '<p class="status" id="status">INCOMPLETE</p>' in html
+    assert "<svg" in html and "<script" not in html and "http://" not in html.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def read_csv_report(path):
+    """The CSV report's facts ({field: [value, detail...]}, in order) and its rows (dicts), split at the empty line."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        lines = list(csv.reader(handle))
+    split = lines.index([])
+    facts = dict((line[0], line[1:]) for line in lines[:split])
+    header = lines[split + 1]
+    return facts, [dict(zip(header, line)) for line in lines[split + 2:]]
+
+
+def test_a_run_can_name_its_method_and_the_reports_show_it(tmp_path):
+    run = started(tmp_path)["run"]
+    chunk = campaign.record_chunk(run, 0, ["e-a", "e-b", "e-c"], {"summary": {"added": 3}, "results": [
+        entry("e-a", "added"), entry("e-b", "added"), entry("e-c", "added")]})
+    assert chunk["progress"].endswith("3 of 3 mailboxes done.")
+    saved = campaign.read_json(os.path.join(run["work"], "plan.json"))
+    saved["run"].update(method="RBAC for Applications", method_details=[
+        {"label": "Management scope", "value": "archive-export <scope & co>"}])
+    campaign.write_json(os.path.join(run["work"], "plan.json"), saved)
+    result = campaign.finish(run["work"], TEMPLATES)
+    assert result["status"] == "COMPLETE" and result["method"] == "RBAC for Applications"
+    facts, _rows = read_csv_report(result["reports"]["csv"])
+    assert facts["method"] == ["RBAC for Applications"]
+    assert facts["method: Management scope"] == ["archive-export <scope & co>"]
+    with open(result["reports"]["json"], encoding="utf-8") as handle:
+        assert json.load(handle)["method_details"] == [
+            {"label": "Management scope", "value": "archive-export <scope & co>"}]
+    with open(result["reports"]["html"], encoding="utf-8") as handle:
+        html = handle.read()
+    assert "<th>Management scope</th><td>archive-export &lt;scope &amp; co&gt;</td>" in html
 
 
 def test_check_mode_reports_a_plan_and_claims_no_effect(tmp_path):
@@ -235,3 +286,60 @@ def test_a_revoke_that_leaves_nothing_closes_the_campaign(tmp_path):
     assert result["status"] == "COMPLETE" and result["campaign"]["closed_now"]
     assert result["published"]["closed"]
     assert read_ledger(run["journal"]).closed["counts"]["removed"] == 1
+
+
+def test_a_revoke_that_keeps_excluded_access_is_complete_and_says_the_campaign_stays_open(tmp_path):
+    granted_ledger(tmp_path, read("e-a", ["FullAccess"]), read("e-b", []), write("e-b", "added"),
+                   read("e-c", []), write("e-c", "added"))
+    run = campaign.plan(args(tmp_path, action="revoke", excluded=[mailbox("c")]))["run"]
+    LedgerWriter(run["journal"]).append([read("e-b", ["FullAccess"], "absent"), write("e-b", "removed", "absent")])
+    campaign.record_chunk(run, 0, ["e-b"], {"summary": {"removed": 1}, "results": [entry("e-b", "removed")]})
+    result = campaign.finish(run["work"], TEMPLATES)
+    assert result["status"] == "COMPLETE" and result["problem"] is None and not result["campaign"]["closed"]
+    assert "the campaign stays open: 1 mailbox excluded from the revoke keeps its access (c@x)" in result["headline"]
+    assert "kept where the delegate held it before the campaign (1 mailbox)" in result["headline"]
+    with open(result["reports"]["json"], encoding="utf-8") as handle:
+        report = json.load(handle)
+    assert report["recorded"]["granted"] == 2 and report["recorded"]["removed"] == 1
+    assert [(e["mailbox"], e["excluded"]) for e in report["recorded"]["open"]] == [("c@x", True)]
+    facts, _rows = read_csv_report(result["reports"]["csv"])
+    assert facts["recorded grants still open"] == ["1", "c@x"] and facts["campaign closed"] == ["no"]
+
+
+def test_a_revoke_that_fails_on_a_granted_mailbox_is_incomplete(tmp_path):
+    granted_ledger(tmp_path, read("e-b", []), write("e-b", "added"), read("e-c", []), write("e-c", "added"))
+    run = campaign.plan(args(tmp_path, action="revoke"))["run"]
+    LedgerWriter(run["journal"]).append([read("e-b", ["FullAccess"], "absent"), write("e-b", "removed", "absent"),
+                                         read("e-c", ["FullAccess"], "absent"), write("e-c", "failed", "absent")])
+    campaign.record_chunk(run, 0, ["e-b", "e-c"], {"summary": {"removed": 1, "failed": 1}, "results": [
+        entry("e-b", "removed"), entry("e-c", "failed", "Remove-MailboxPermission: the server timed out")]})
+    result = campaign.finish(run["work"], TEMPLATES)
+    assert result["status"] == "INCOMPLETE" and result["problem"] == result["next_step"]
+    assert "1 mailbox failed" in result["next_step"] and "run the revoke again" in result["next_step"]
+    with open(result["reports"]["json"], encoding="utf-8") as handle:
+        report = json.load(handle)
+    assert [(e["mailbox"], e["why"]) for e in report["recorded"]["open"]] == [
+        ("c@x", "failed: Remove-MailboxPermission: the server timed out")]
+
+
+def test_a_run_stopped_before_its_last_chunks_names_the_mailboxes_it_never_reached(tmp_path):
+    # five mailboxes in chunks of two: the first chunk is written, the run stops before the second and third
+    run = campaign.plan(args(tmp_path, selected=[mailbox(n) for n in "abcde"]))["run"]
+    campaign.record_chunk(run, 0, ["e-a", "e-b"], {"summary": {"added": 2}, "results": [
+        entry("e-a", "added"), entry("e-b", "added")]})
+    stop = "chunk 2 of 3 was refused as a whole: Exchange Online refused the call (HTTP 403)"
+    result = campaign.finish(run["work"], TEMPLATES, stopped=stop)
+    assert result["status"] == "INCOMPLETE" and result["not_attempted"] == 3
+    assert result["scope"]["not_attempted"] == 3 and result["scope"]["targets"] == 5
+    assert "3 mailboxes not attempted: the run stopped before their chunk" in result["next_step"]
+    assert result["next_step"].startswith("The run stopped: " + stop)
+    assert "2 added" in result["headline"] and "3 not attempted" in result["headline"]
+    with open(result["reports"]["json"], encoding="utf-8") as handle:
+        report = json.load(handle)
+    assert report["not_attempted"]["mailboxes"] == ["c@x", "d@x", "e@x"] and stop in report["not_attempted"]["why"]
+    assert [p["done"] for p in report["progress"]] == [2]
+    facts, rows = read_csv_report(result["reports"]["csv"])
+    assert facts["not attempted"][0] == "3" and len(rows) == 2 and facts["stopped"] == [stop]
+    with open(result["reports"]["html"], encoding="utf-8") as handle:
+        html = handle.read()
+    assert 'data-key="not_attempted" data-count="3"' in html and "c@x, d@x, e@x" in html
