@@ -114,7 +114,7 @@ def check_inputs(args):
     elif args.get("action") == "verify":
         problems.append("archive_access_action 'verify' proves a campaign of archive_access_method=application_rbac; "
                         "a FullAccess campaign's reports and ledger show its access")
-    else:
+    elif method == "full_access":
         problem = identity_problem(args.get("delegate"), "archive_access_delegate")
         if problem:
             problems.append(problem + ": the delegate is the archive account, by user principal name or primary "
