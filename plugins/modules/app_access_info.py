@@ -96,7 +96,7 @@ options:
   include_ews_settings:
     description:
       - Also return the organization's EWS settings (C(Get-OrganizationConfig), one more cmdlet) in
-        RV(ews_settings): export tools that read mail through EWS need it on, and an application allow or block list
+        RV(ews_settings). Export tools that read mail through EWS need it on, and an application allow or block list
         can keep the app out.
     type: bool
     default: false
