@@ -20,6 +20,8 @@ APP_OBJECT_ID = "9e8d7c6b-5a49-4382-a1b0-c9d8e7f6a5b4"
 APP_NAME = "Vault Exporter"
 EXCLUDED = ("ceo@", "info@")
 CAMPAIGN_TYPES = ("UserMailbox", "SharedMailbox")
+MAILBOX_TYPES = ("UserMailbox", "SharedMailbox", "RoomMailbox", "EquipmentMailbox", "SchedulingMailbox",
+                 "DiscoveryMailbox")
 
 
 def seed(emulator, tenant, pre_existing_scope=False, org_wide=False, register=True):
@@ -66,8 +68,7 @@ def reached(emulator, tenant, scope_name):
     with live.lock:
         scope = next(s for s in live.management_scopes if s["name"] == scope_name)
         return set(r.primary_smtp.lower() for r in live.recipients
-                   if not r.soft_deleted and not r.inactive and r.rtd in ("UserMailbox", "SharedMailbox", "RoomMailbox",
-                                                       "EquipmentMailbox", "SchedulingMailbox", "DiscoveryMailbox")
+                   if not r.soft_deleted and not r.inactive and r.rtd in MAILBOX_TYPES
                    and rbac.in_scope(live, scope, r))
 
 

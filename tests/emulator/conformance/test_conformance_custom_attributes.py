@@ -32,12 +32,12 @@ def test_set_mailbox_sets_and_clears_a_custom_attribute(api, emulator):
 
 
 def test_other_attributes_and_send_on_behalf_stay(api):
-    before = api.rows("Get-Mailbox", {"Identity": "ceo"}, select=["CustomAttribute1", "CustomAttribute15",
-                                                                   "GrantSendOnBehalfTo"])[0]
+    before = api.rows("Get-Mailbox", {"Identity": "ceo"},
+                      select=["CustomAttribute1", "CustomAttribute15", "GrantSendOnBehalfTo"])[0]
     api.ok("Set-Mailbox", {"Identity": "ceo", "CustomAttribute3": "three", "CustomAttribute4": "four"})
-    after = api.rows("Get-Mailbox", {"Identity": "ceo"}, select=["CustomAttribute1", "CustomAttribute3",
-                                                                  "CustomAttribute4", "CustomAttribute15",
-                                                                  "GrantSendOnBehalfTo"])[0]
+    after = api.rows("Get-Mailbox", {"Identity": "ceo"},
+                     select=["CustomAttribute1", "CustomAttribute3", "CustomAttribute4", "CustomAttribute15",
+                             "GrantSendOnBehalfTo"])[0]
     assert after == dict(before, CustomAttribute3="three", CustomAttribute4="four")
 
 

@@ -91,8 +91,8 @@ def test_marks_in_the_journal_are_what_the_revoke_takes_off(tmp_path):
 
 def test_the_proof_names_mailboxes_out_of_scope_and_excluded_ones_in_it(tmp_path):
     plan = app_campaign.app_plan(args(tmp_path))
-    results = {"proof_in": {"mailboxes": [{"identity": "e-a", "in_scope": True}, {"identity": "e-b",
-                                                                                "in_scope": False}]},
+    results = {"proof_in": {"mailboxes": [{"identity": "e-a", "in_scope": True},
+                                          {"identity": "e-b", "in_scope": False}]},
                "proof_out": {"mailboxes": [{"identity": "e-c", "in_scope": True}]},
                "scope": {"changed": True, "scope": {"name": plan["scope_name"]}}}
     result = app_campaign.app_finish(plan["run"], TEMPLATES, results)
