@@ -242,11 +242,27 @@ def test_bad_method_values_and_an_unknown_app_stop_before_any_write(emulator, te
     assert not glob.glob(str(tmp_path / "data" / "*" / "app-*.ledger.jsonl"))
 
 
-def _verify_playbook(tmp_path):
-    """A play that includes the role's verify entry point, as an operator's playbook would."""
-    path = tmp_path / "verify.yml"
+def _verify_playbook(tmp_path, entry_point="verify"):
+    """A play that includes the role's verify (or another) entry point, as an operator's playbook would."""
+    path = tmp_path / ("%s.yml" % entry_point)
     with open(os.path.join(os.path.dirname(__file__), "..", "..", "playbooks", "grant_archive_access.yml"),
               encoding="utf-8") as handle:
         text = handle.read()
-    path.write_text(text.replace("tasks_from: grant", "tasks_from: verify"), encoding="utf-8")
+    path.write_text(text.replace("tasks_from: grant", "tasks_from: " + entry_point), encoding="utf-8")
     return str(path)
+
+
+def test_check_mode_and_preflight_write_nothing_and_leave_no_ledger(emulator, tenant, tmp_path, run_playbook):
+    seed(emulator, tenant)
+    for scope in ({"recipient_type_details": ["SharedMailbox"]},
+                  {"identities": ["legal.hold@" + tenant.domain, "info@" + tenant.domain]}):
+        values = variables(tenant, tmp_path, archive_access_scope=scope)
+        plan = run_playbook("grant_archive_access", tenant, values, check=True)
+        assert plan.returncode == 0, plan
+        assert last_report(tmp_path, "grant-plan")["status"] == "PLAN"
+        preflight = run_playbook(_verify_playbook(tmp_path, "preflight"), tenant, values)
+        assert preflight.returncode == 0, preflight
+        assert "tenant-wide admin consent" in preflight.output and "EWS: EwsEnabled" in preflight.output
+    assert writes(tenant) == 0
+    assert not glob.glob(str(tmp_path / "data" / "*" / "app-*.ledger.jsonl"))
+    assert not [n for n in campaign_objects(emulator, tenant)[1] if n.startswith("Archive campaign ")]
