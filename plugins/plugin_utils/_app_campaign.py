@@ -262,6 +262,8 @@ def app_plan(args, check_mode=False):
     plan = {"campaign": campaign, "new": new, "ledger": path, "how": how, "why_mark": why_not if how == "mark" else
             None, "scope_name": scope_name, "filter": scope_filter, "mark": mark, "roles": roles,
             "register_app": register, "targets": list(targets), "excluded": sorted(excluded),
+            # outside the set: the exclusions, and mailboxes an earlier run marked that the scope no longer selects
+            "outside": sorted(set(excluded) | (set(state.marked() if state else []) - set(targets))),
             "app": app, "action": action}
     if action == "grant" and not check_mode:
         writer = LedgerWriter(path)
@@ -314,7 +316,8 @@ def _revoke_plan(args, app, path, state, check_mode):
                             "Nothing was changed." % (describe(app), path))
     plan = {"campaign": state.id, "ledger": path, "how": state.header.get("how"), "scope_name": state.scope_name,
             "mark": state.mark, "app": app, "action": "revoke", "closed": state.closed is not None,
-            "register_app": False, "targets": [], "excluded": [], "filter": None, "roles": [], "why_mark": None}
+            "register_app": False, "targets": [], "excluded": [], "outside": [], "filter": None, "roles": [],
+            "why_mark": None}
     if state.closed is not None:
         plan["msg"] = ("%s: campaign %s of %s is closed since %s: nothing it created is left. Nothing was changed." % (
             args["tenant"], state.id, describe(app), state.closed.get("at")))
@@ -409,7 +412,7 @@ def app_finish(run, templates, results, stopped=None):
                 missing_in.append(addresses.get(ident) or ident)
             rows.append(_row(addresses.get(ident) or ident, ident, "in scope" if ok else "NOT in scope", entry,
                              None if ok else "selected by the campaign, but the app does not reach it"))
-        for ident in plan["excluded"]:
+        for ident in plan["outside"]:
             entry = proof_out.get(ident)
             wrong = bool(entry and entry.get("in_scope"))
             if wrong:
@@ -417,8 +420,8 @@ def app_finish(run, templates, results, stopped=None):
             rows.append(_row(excluded.get(ident) or ident, ident, "excluded, in scope" if wrong else "excluded",
                              entry, "excluded, but the app reaches it" if wrong else None))
         proof = {"in_scope": len(plan["targets"]) - len(missing_in), "expected": len(plan["targets"]),
-                 "excluded_not_in_scope": len(plan["excluded"]) - len(wrong_out),
-                 "excluded": len(plan["excluded"]), "not_in_scope": missing_in, "excluded_in_scope": wrong_out}
+                 "excluded_not_in_scope": len(plan["outside"]) - len(wrong_out),
+                 "excluded": len(plan["outside"]), "not_in_scope": missing_in, "excluded_in_scope": wrong_out}
     if action == "revoke":
         for ident in plan.get("unmark") or []:
             rows.append(_row(addresses.get(ident) or ident, ident, "mark removed", None, None))

@@ -167,6 +167,14 @@ def test_a_scope_by_identities_marks_its_mailboxes_and_the_revoke_removes_all_th
     assert rerun.returncode == 0, rerun
     assert writes(tenant) == 0
 
+    # the scope no longer selects legal.hold: its mark goes, so that the scope is the set again
+    narrower = dict(values, archive_access_scope={"identities": chosen[1:], "exclude": ["ceo@" + tenant.domain]})
+    emulator.reset_counters()
+    narrowed = run_playbook("grant_archive_access", tenant, narrower)
+    assert narrowed.returncode == 0, narrowed
+    assert marks(tenant) == {chosen[1].lower(): mark["value"]} and writes(tenant) == 1
+    assert reached(emulator, tenant, name) == {chosen[1].lower()}
+
     revoke = run_playbook("revoke_archive_access", tenant, values)
     assert revoke.returncode == 0, revoke
     state, scopes, assignments = campaign_objects(emulator, tenant)
