@@ -13,6 +13,7 @@ reads them from the task's variables as they are, where templating them into arg
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.m365.exchange.plugins.plugin_utils._app_campaign import app_finish, app_plan
 from ansible_collections.m365.exchange.plugins.plugin_utils._campaign import (
     ACTIONS,
     CampaignError,
@@ -23,7 +24,7 @@ from ansible_collections.m365.exchange.plugins.plugin_utils._campaign import (
 )
 from ansible_collections.m365.exchange.plugins.plugin_utils._ledger import LedgerError
 
-STEPS = ("validate", "plan", "record", "finish")
+STEPS = ("validate", "plan", "record", "finish", "app_plan", "app_finish")
 
 # Large lists (selected mailboxes, a chunk's results) are "raw": Ansible's validator would copy each element.
 ARGUMENT_SPEC = {
@@ -56,6 +57,17 @@ ARGUMENT_SPEC = {
     "templates": {"type": "str"},
     "stopped": {"type": "str"},
     "publish": {"type": "bool", "default": True},
+    # archive_access_method=application_rbac
+    "method": {"type": "str", "default": "full_access"},
+    "app": {"type": "raw"},
+    "app_roles": {"type": "raw"},
+    "app_object_id": {"type": "raw"},
+    "app_scope_by": {"type": "raw"},
+    "mark_attribute": {"type": "raw"},
+    "app_record": {"type": "raw"},
+    "register_app": {"type": "bool", "default": False},
+    "ews": {"type": "raw"},
+    "results": {"type": "raw"},
 }
 
 
@@ -79,6 +91,13 @@ class ActionModule(ActionBase):
                 if args.get("selected_from"):
                     args["selected"] = (task_vars.get(args["selected_from"]) or {}).get("mailboxes") or []
                 result.update(plan(args, check_mode=bool(self._task.check_mode)))
+            elif step == "app_plan":
+                if args.get("selected_from"):
+                    args["selected"] = (task_vars.get(args["selected_from"]) or {}).get("mailboxes") or []
+                result.update(app_plan(args, check_mode=bool(self._task.check_mode)))
+            elif step == "app_finish":
+                result.update(app_finish(args["run"], args["templates"], args.get("results") or {},
+                                         stopped=args.get("stopped") or None))
             elif step == "record":
                 identities = task_vars.get(args["identities_from"]) if args.get("identities_from") else None
                 outcome = task_vars.get(args["result_from"]) if args.get("result_from") else None

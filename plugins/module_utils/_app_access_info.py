@@ -23,6 +23,7 @@ from ansible_collections.m365.exchange.plugins.module_utils._mailboxes import (
     opath_problem,
     record_address,
 )
+from ansible_collections.m365.exchange.plugins.module_utils._parsing import as_bool
 from ansible_collections.m365.exchange.plugins.module_utils._rbac import (
     APP,
     canonical_role,
@@ -42,6 +43,7 @@ ARGUMENT_SPEC = merged(
     member_of_group=dict(type="str"),
     roles=dict(type="list", elements="str"),
     list_mailboxes=dict(type="str", default="all", choices=list(LISTS)),
+    include_ews_settings=dict(type="bool", default=False),
 )
 MUTUALLY_EXCLUSIVE = [("identity", "filter"), ("identity", "member_of_group"), ("identity", "recipient_type_details")]
 
@@ -100,10 +102,25 @@ def run(module):
     commands = [Command("Test-ServicePrincipalAuthorization", {"Identity": principal["object_id"], "Resource": address},
                         retry_safe=True) for address in addresses]
     results = module.pipeline().run(commands, keep=keep)
-    report(module, principal, roles, mailboxes, results)
+    report(module, principal, roles, mailboxes, results,
+           ews_settings(module.client) if params["include_ews_settings"] else None)
 
 
-def report(module, principal, roles, mailboxes, results):
+def ews_settings(client):
+    """The organization's EWS settings (Get-OrganizationConfig): whether EWS is on, and which apps it lets in."""
+    rows = client.invoke("Get-OrganizationConfig", {}).value
+    row = rows[0] if rows else {}
+
+    def names(value):
+        return [str(v) for v in value] if isinstance(value, list) else ([str(value)] if value else [])
+
+    enabled = row.get("EwsEnabled")
+    return {"ews_enabled": None if enabled in (None, "") else as_bool(enabled),
+            "ews_application_access_policy": row.get("EwsApplicationAccessPolicy") or None,
+            "ews_allow_list": names(row.get("EwsAllowList")), "ews_block_list": names(row.get("EwsBlockList"))}
+
+
+def report(module, principal, roles, mailboxes, results, ews=None):
     wanted = set(role.lower() for role in roles) if roles else None
     entries, checked, missing, failed, held = [], [], [], [], {}
     for mailbox, result in zip(mailboxes, results):
@@ -136,6 +153,8 @@ def report(module, principal, roles, mailboxes, results):
     listed = module.params["list_mailboxes"]
     result = dict(changed=False, app=principal, summary=summary, missing=missing,
                   mailboxes=[m for m in entries if _listed(m, listed)])
+    if ews is not None:
+        result["ews_settings"] = ews
     problems = []
     if missing and module.params["missing"] == "fail":
         problems.append("%s not found: %s. Each identity must be %s; missing=warn or missing=ignore leaves them out"

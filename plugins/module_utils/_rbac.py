@@ -43,10 +43,9 @@ app bypasses every scope and is invisible to Exchange: the role's report must st
 
 Emulator support: the three objects, Test-ServicePrincipalAuthorization evaluating the scope filter live (the
 OPATH engine of Get-Mailbox -Filter, CustomAttribute1-15 and ExternalDirectoryObjectId included),
-Get-OrganizationConfig's EWS settings. Not yet: Set-Mailbox -CustomAttributeN (its Set-Mailbox takes
-GrantSendOnBehalfTo only) and ExtensionCustomAttribute1-5 (neither settable nor filterable), so the mark method
-needs that emulator support, and a module that sets the mark on many mailboxes (a bulk Delegation: read the
-attribute, plan, Set-Mailbox, confirm, journal), first.
+Get-OrganizationConfig's EWS settings, Set-Mailbox -CustomAttributeN. Not ExtensionCustomAttribute1-5 (neither
+settable nor filterable). The role's side (the plan, the ledger, the proof) is plugin_utils/_app_campaign.py; the
+mark is set by mailbox_custom_attribute.
 """
 
 import re

@@ -87,6 +87,13 @@ options:
     type: str
     choices: [fail, warn, ignore]
     default: fail
+  include_ews_settings:
+    description:
+      - Also return the organization's EWS settings (C(Get-OrganizationConfig), one more cmdlet) in
+        RV(ews_settings). Export tools that read mail through EWS need it on, and an application allow or block list
+        can keep the app out.
+    type: bool
+    default: false
   concurrency:
     description:
       - The most cmdlets kept in flight at once, 1 to 64.
@@ -199,6 +206,30 @@ mailboxes:
       type: str
       returned: when the test failed
       sample: "'jsmith' matches several mailboxes; use its primary SMTP address or GUID"
+ews_settings:
+  description:
+    - The organization's EWS settings, from C(Get-OrganizationConfig).
+  returned: when O(include_ews_settings=true)
+  type: dict
+  contains:
+    ews_enabled:
+      description: C(EwsEnabled); V(null) when not set (EWS is on).
+      type: bool
+      sample: null
+    ews_application_access_policy:
+      description: C(EwsApplicationAccessPolicy), V(EnforceAllowList) or V(EnforceBlockList); V(null) when not set.
+      type: str
+      sample: EnforceBlockList
+    ews_allow_list:
+      description: C(EwsAllowList), the user agents EWS lets in under V(EnforceAllowList).
+      type: list
+      elements: str
+      sample: []
+    ews_block_list:
+      description: C(EwsBlockList), the user agents EWS keeps out under V(EnforceBlockList).
+      type: list
+      elements: str
+      sample: []
 missing:
   description: Identities of O(identity) that Exchange did not find.
   returned: success

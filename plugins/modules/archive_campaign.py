@@ -50,11 +50,11 @@ options:
     description: The step to run.
     type: str
     required: true
-    choices: [validate, plan, record, finish]
+    choices: [validate, plan, record, finish, app_plan, app_finish]
   action:
-    description: The role's entry point (V(plan)).
+    description: The role's entry point (V(validate), V(plan), V(app_plan)).
     type: str
-    choices: [grant, revoke, preflight]
+    choices: [grant, revoke, preflight, verify]
   tenant:
     description: The tenant's name, as the ledger and the reports name it.
     type: str
@@ -147,6 +147,41 @@ options:
     description: Whether V(finish) returns the campaign to publish with C(set_stats).
     type: bool
     default: true
+  method:
+    description: The role's O(m365.exchange.archive_access#role:grant:archive_access_method) (V(validate)).
+    type: str
+    default: full_access
+  app:
+    description: The role's O(m365.exchange.archive_access#role:grant:archive_access_app) (V(validate), V(app_plan)).
+    type: raw
+  app_roles:
+    description: The role's O(m365.exchange.archive_access#role:grant:archive_access_app_roles).
+    type: raw
+  app_object_id:
+    description: The role's O(m365.exchange.archive_access#role:grant:archive_access_app_object_id) (V(validate)).
+    type: raw
+  app_scope_by:
+    description: The role's O(m365.exchange.archive_access#role:grant:archive_access_app_scope_by).
+    type: raw
+  mark_attribute:
+    description: The role's O(m365.exchange.archive_access#role:grant:archive_access_mark_attribute).
+    type: raw
+  app_record:
+    description: The app's service principal, as M(m365.exchange.app_access_info) or M(m365.exchange.service_principal)
+      returned it (V(app_plan)).
+    type: raw
+  register_app:
+    description: Whether the campaign registers the app's service principal (V(app_plan) records it as the campaign's).
+    type: bool
+    default: false
+  ews:
+    description: The organization's EWS settings, as M(m365.exchange.app_access_info) returned them (V(app_plan)).
+    type: raw
+  results:
+    description:
+      - The registered results of the run's module calls (V(app_finish)), by key V(service_principal), V(scope),
+        V(assignments), V(mark), V(unmark), V(proof_in), V(proof_out), V(ews).
+    type: raw
 seealso:
   - name: The archive_access role
     description: The role whose steps these are.

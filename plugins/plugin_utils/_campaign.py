@@ -23,7 +23,9 @@ import uuid
 
 import jinja2
 
+from ansible_collections.m365.exchange.plugins.module_utils._custom_attribute import canonical_attribute
 from ansible_collections.m365.exchange.plugins.module_utils._mailboxes import identity_problem
+from ansible_collections.m365.exchange.plugins.module_utils._rbac import canonical_role, guid_problem, is_guid
 from ansible_collections.m365.exchange.plugins.plugin_utils._ledger import (
     LedgerError,
     LedgerWriter,
@@ -37,7 +39,10 @@ from ansible_collections.m365.exchange.plugins.plugin_utils._ledger import (
     utc_now,
 )
 
-ACTIONS = ("grant", "revoke", "preflight")
+ACTIONS = ("grant", "revoke", "preflight", "verify")
+METHODS = ("full_access", "application_rbac")
+METHOD_NAMES = {"full_access": "FullAccess", "application_rbac": "RBAC for Applications"}
+SCOPE_BY = ("auto", "filter", "mark")
 SCOPE_DEFAULTS = {"recipient_type_details": ["UserMailbox", "SharedMailbox"], "filter": None, "identities": [],
                   "member_of_group": None, "exclude": []}
 CHUNK_SIZE_RANGE = (1, 50000)
@@ -101,10 +106,21 @@ def check_inputs(args):
         if not low <= number <= high:
             problems.append("archive_access_%s %d is out of range: use %d to %d (%s)" % (
                 key, number, low, high, meaning))
-    problem = identity_problem(args.get("delegate"), "archive_access_delegate")
-    if problem:
-        problems.append(problem + ": the delegate is the archive account, by user principal name or primary SMTP "
-                                  "address")
+    method = args.get("method") or "full_access"
+    if method not in METHODS:
+        problems.append("archive_access_method '%s' is not a method of this role: use full_access (the delegate gets "
+                        "FullAccess on each mailbox) or application_rbac (an app gets an Application role on a "
+                        "management scope)" % method)
+    if method == "application_rbac":
+        problems.extend(app_problems(args, scope))
+    elif args.get("action") == "verify":
+        problems.append("archive_access_action 'verify' proves a campaign of archive_access_method=application_rbac; "
+                        "a FullAccess campaign's reports and ledger show its access")
+    elif method == "full_access":
+        problem = identity_problem(args.get("delegate"), "archive_access_delegate")
+        if problem:
+            problems.append(problem + ": the delegate is the archive account, by user principal name or primary "
+                                      "SMTP address")
     if not str(args.get("tenant") or "").strip():
         problems.append("archive_access_tenant is empty: set exo_tenant, EXO_TENANT or archive_access_tenant to the "
                         "tenant's name (the same form every time: it names the ledger)")
@@ -117,7 +133,52 @@ def check_inputs(args):
                 and not os.path.isdir(os.path.expanduser(value)):
             problems.append("archive_access_%s '%s' is a file: give a directory (it is created if missing)" % (
                 key, value))
-    return {"scope": scope}, problems
+    return {"scope": scope, "method": method}, problems
+
+
+class _Problems(list):
+    """The `add` of module_utils' Problems, for the checks shared with the modules."""
+
+    def add(self, problem):
+        if problem:
+            self.append(problem)
+
+
+def app_problems(args, scope):
+    """What is wrong with the variables of archive_access_method=application_rbac."""
+    problems = _Problems()
+    app = args.get("app")
+    if not isinstance(app, str) or not app.strip():
+        problems.add("archive_access_app is empty: with archive_access_method=application_rbac name the app by its "
+                     "app ID, the object ID of its service principal, or its display name in Exchange")
+    roles = args.get("app_roles")
+    if not isinstance(roles, list) or not roles:
+        problems.add("archive_access_app_roles %r is not a list of Application roles: give at least one, such as "
+                     "[Application Mail.Read]" % (roles,))
+    else:
+        for position, role in enumerate(roles):
+            canonical_role(role, problems, "archive_access_app_roles[%d]" % position)
+    attribute = args.get("mark_attribute")
+    if canonical_attribute(attribute) is None:
+        problems.add("archive_access_mark_attribute '%s' is not a custom attribute of a mailbox: use one of "
+                     "CustomAttribute1 to CustomAttribute15 that nothing else in the tenant uses" % (attribute,))
+    scope_by = args.get("app_scope_by") or "auto"
+    if scope_by not in SCOPE_BY:
+        problems.add("archive_access_app_scope_by '%s' is not allowed: use auto (a filter where the scope can be "
+                     "written as one, else a mark), filter or mark" % scope_by)
+    elif scope_by == "filter" and (scope.get("identities") or scope.get("member_of_group")):
+        problems.add("archive_access_app_scope_by=filter cannot select archive_access_scope.%s: a management "
+                     "scope's filter cannot name mailboxes one by one or follow a group's nested members; use auto or "
+                     "mark (the campaign then marks the selected mailboxes in archive_access_mark_attribute)" % (
+                         "identities" if scope.get("identities") else "member_of_group"))
+    object_id = args.get("app_object_id")
+    if object_id:
+        problems.add(guid_problem(object_id, "archive_access_app_object_id", "the Object ID of the app's enterprise "
+                                                                             "application (service principal)"))
+        if isinstance(app, str) and app.strip() and not is_guid(app):
+            problems.add("archive_access_app '%s' must be the app ID (a GUID) when archive_access_app_object_id is "
+                         "given: the role registers the service principal with both" % app.strip())
+    return list(problems)
 
 
 # ---- where things go ----------------------------------------------------------------------------------------
@@ -1013,10 +1074,11 @@ def public_result(report):
         "open": report["campaign"]["open"][:LISTED], "open_count": len(report["campaign"]["open"]),
         "scope": report["scope"], "run": report["run"], "effective_by": report["effective_by"],
         "reports": report["reports"], "next_step": report["next_step"], "problem": problem,
+        "method": report.get("method"), "method_details": report.get("method_details") or [],
         "failures": [{"mailbox": f["mailbox"], "mailbox_id": f["mailbox_id"], "error": f["error"]}
                      for f in report["failures"][:LISTED]],
         "skipped_reasons": dict((group["reason"], group["count"]) for group in report["skipped"]),
-        "not_attempted": report["scope"]["not_attempted"], "method": report["method"],
+        "not_attempted": report["scope"]["not_attempted"],
         "lines": summary_lines(report),
     }
 

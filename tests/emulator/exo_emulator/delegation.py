@@ -1,5 +1,6 @@
 """SendAs (Get/Add/Remove-RecipientPermission) and SendOnBehalf (Set-Mailbox -GrantSendOnBehalfTo, and the
-GrantSendOnBehalfTo column of Get-Mailbox rows).
+GrantSendOnBehalfTo column of Get-Mailbox rows); Set-Mailbox also sets CustomAttribute1-15 (the archive campaign's
+mark for RBAC for Applications).
 
 SendAs is kept per recipient as the SIDs holding it (``Recipient.send_as``; None = the default: SELF on user
 objects). GrantSendOnBehalfTo is kept as recipient GUIDs (``Recipient.send_on_behalf``), shown as their Names.
@@ -129,6 +130,37 @@ def _edit(tenant, current, value):
     return result
 
 
+# -- CustomAttribute1-15 ----------------------------------------------------------------------------------------------
+
+CUSTOM_ATTRIBUTES = tuple("CustomAttribute%d" % number for number in range(1, 16))
+CUSTOM_ATTRIBUTE_MAX_LENGTH = 1024
+DATA_VALIDATION_TYPE = "Microsoft.Exchange.Data.DataValidationException"
+
+
+def _custom_value(parameter, value):
+    """A CustomAttributeN value: a string of at most 1,024 characters; null or "" clears the attribute."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list, bool)):
+        raise errors.transformation(parameter, describe(value), "System.String",
+                                    "Cannot convert the value to type System.String.")
+    text = str(value)
+    if len(text) > CUSTOM_ATTRIBUTE_MAX_LENGTH:
+        raise errors.cmdlet_error(400, "BadRequest", "Error executing cmdlet", DATA_VALIDATION_TYPE,
+                                  "The length of the property is too long. The maximum length is %d and the length "
+                                  "of the value provided is %d." % (CUSTOM_ATTRIBUTE_MAX_LENGTH, len(text)))
+    return text
+
+
+def _custom_attributes(mailbox, parameters):
+    """The mailbox's 15 custom attributes after the Set-Mailbox (converted before anything is changed)."""
+    values = [mailbox.custom_attribute(number) for number in range(1, 16)]
+    for position, name in enumerate(CUSTOM_ATTRIBUTES):
+        if name in parameters:
+            values[position] = _custom_value(name, parameters[name])
+    return values
+
+
 def set_mailbox(inv):
     tenant, parameters = inv.tenant, inv.params
     require(parameters, "Identity")
@@ -137,9 +169,12 @@ def set_mailbox(inv):
     current = list(mailbox.send_on_behalf or ())
     wanted = _edit(tenant, current, parameters["GrantSendOnBehalfTo"]) if "GrantSendOnBehalfTo" in parameters \
         else current
-    if wanted == current:
+    custom = _custom_attributes(mailbox, parameters)
+    old_custom = [mailbox.custom_attribute(number) for number in range(1, 16)]
+    if wanted == current and custom == old_custom:
         return Result(warnings=[no_settings_modified(tenant, mailbox)])
     mailbox.send_on_behalf = wanted or None
+    mailbox.custom = tuple(custom) if any(custom) else None
     return Result()
 
 
@@ -196,7 +231,8 @@ def cmdlets():
         Cmdlet("Remove-RecipientPermission", spec(_IDENTITY, p("Trustee", "identity"), _RIGHTS, _CONFIRM,
                                                   p("Deny", SWITCH), *_SKIP), remove_recipient_permission,
                write=True),
-        Cmdlet("Set-Mailbox", spec(_IDENTITY, p("GrantSendOnBehalfTo", "raw"), _CONFIRM, p("Force", SWITCH)),
+        Cmdlet("Set-Mailbox", spec(_IDENTITY, p("GrantSendOnBehalfTo", "raw"), _CONFIRM, p("Force", SWITCH),
+                                   *(p(name, "raw") for name in CUSTOM_ATTRIBUTES)),
                set_mailbox, write=True),
         _get_mailbox_wrapper(CMDLETS["get-mailbox"]),
     )

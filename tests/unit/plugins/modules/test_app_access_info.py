@@ -4,6 +4,7 @@
 
 import pytest
 
+from ansible_collections.m365.exchange.plugins.module_utils._client import CommandResult
 from ansible_collections.m365.exchange.plugins.modules import app_access_info
 
 from fake_rbac import FakeRbacExchange  # pylint: disable=import-error
@@ -128,3 +129,17 @@ def test_bad_input_is_refused_before_any_request(exchange, run_module, args, mes
     result, failed = run_module(app_access_info, **arguments)
     assert failed and message in result["msg"], result["msg"]
     assert exchange.calls == []
+
+
+def test_include_ews_settings_reads_the_organization_config_once(exchange, run_module):
+    exchange._get_organizationconfig = lambda parameters: CommandResult([{  # pylint: disable=protected-access
+        "EwsEnabled": False, "EwsApplicationAccessPolicy": "EnforceAllowList", "EwsAllowList": ["Vault/*"],
+        "EwsBlockList": []}])
+    result, failed = run_module(app_access_info, app="Contoso Archiver", identity=addresses("legal.hold"),
+                                include_ews_settings=True)
+    assert not failed
+    assert result["ews_settings"] == {"ews_enabled": False, "ews_application_access_policy": "EnforceAllowList",
+                                      "ews_allow_list": ["Vault/*"], "ews_block_list": []}
+    assert [c[0] for c in exchange.calls].count("Get-OrganizationConfig") == 1
+    result, failed = run_module(app_access_info, app="Contoso Archiver", identity=addresses("legal.hold"))
+    assert not failed and "ews_settings" not in result
