@@ -34,13 +34,16 @@ from ansible_collections.m365.exchange.plugins.module_utils._rbac import canonic
 from ansible_collections.m365.exchange.plugins.plugin_utils._campaign import (
     LISTED,
     METHOD_NAMES,
-    OUTCOMES,
     CampaignError,
     _file_part,
+    build_report,
+    effective_time,
     mailboxes,
     private_dir,
+    public_result,
     read_json,
     report_dir,
+    summary_lines,
     tenant_dir,
     write_json,
     write_reports,
@@ -61,6 +64,8 @@ CONSENT_CAVEAT = ("A tenant-wide admin consent of the same Microsoft Graph appli
                   "Entra ID (API permissions of the app registration) bypasses this scope and reaches every "
                   "mailbox; Exchange cannot see it. Make sure the app has no such consent.")
 PROOF_TASK_LIMIT = LISTED
+# Exchange's permission cache: an app's own sign-ins see a new or removed assignment within 30 minutes to 2 hours
+APP_PROPAGATION_MINUTES = 120
 
 
 # ---- the ledger --------------------------------------------------------------------------------------------------
@@ -470,41 +475,69 @@ def app_finish(run, templates, results, stopped=None):
         problem = "The revoke left objects of the campaign in place (%s); run it again." % ", ".join(
             "%s %s%s" % (o["kind"], o["name"], " (%s)" % o["role"] if o.get("role") else "") for o in left) or (
                 "marks on %s" % mailboxes(len(state.marked())) if state else "")
-    status = "PLAN" if check_mode else ("INCOMPLETE" if problem else "COMPLETE")
     finished = utc_now()
-    summary = dict((key, 0) for key in OUTCOMES)
-    summary.update(writes["summary"])
-    summary["failed"] = len(missing_in) + len(wrong_out)
+    summary = dict(writes["summary"], failed=len(missing_in) + len(wrong_out))
     details = method_details(plan, results.get("ews") or saved.get("ews") or {})
     if proof is not None:
         details.append({"label": "Proof", "value": proof_text(proof)})
-    report = {
-        "action": action, "check_mode": check_mode, "tenant": run["tenant"], "delegate": describe(plan["app"]),
-        "method": METHOD_NAMES[METHOD], "method_details": details,
-        "run": {"id": run["id"], "started": run["started"], "finished": timestamp(finished),
-                "finished_local": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(finished.timestamp())),
-                "duration_seconds": int(round(finished.timestamp() - run["started_epoch"]))},
-        "summary": summary, "scope": {"selected": saved.get("selected", 0), "targets": len(plan["targets"]),
-                                      "excluded": sorted(excluded.values()), "acl_full": [], "kept_excluded": [],
-                                      "pre_existing": 0},
-        "campaign": {"id": plan["campaign"], "ledger": plan["ledger"], "source": "ledger",
-                     "closed": bool(state is not None and state.closed is not None), "closed_now": closed_now,
-                     "counts": state.counts() if state is not None else None, "open": []},
-        "effective_by": None, "stopped": stopped or None, "proof": proof, "writes": writes["objects"],
-        "failures": [{"mailbox": r["mailbox"], "mailbox_id": r["mailbox_id"], "error": r["error"]}
-                     for r in rows if r["error"]],
-        "skipped": {}, "progress": [], "rows": rows, "status": status,
-        "next_step": problem or ("Check mode: nothing was changed. Run without --check to carry out this plan."
-                                 if check_mode else ""),
-    }
-    run_for_reports = {"report_dir": run["report_dir"], "tenant": run["tenant"], "action": action,
-                       "check_mode": check_mode, "id": run["id"]}
-    report["reports"] = write_reports(report, run_for_reports, templates)
-    result = dict((k, v) for k, v in report.items() if k not in ("rows",))
-    result.update(problem=problem, open=[], open_count=0, skipped_reasons={}, published=None,
-                  changed=bool(writes["count"]), lines=_summary_lines(report, problem))
+    counts = state.counts() if state is not None else None
+    report = build_report(
+        dict(run, action=action), finished, delegate=describe(plan["app"]), principal="App", summary=summary,
+        access_rights=plan.get("roles") or plan.get("assignments") or [], method=METHOD_NAMES[METHOD],
+        method_details=details, problem=problem, describe=headline, proof=proof, stopped=stopped, rows=rows,
+        scope={"selected": saved.get("selected", 0) if action != "revoke" else 0,
+               "targets": len(plan["targets"]) if action != "revoke" else len(plan.get("unmark") or []),
+               "excluded": sorted(excluded.values()), "acl_limit": None, "changed": writes["count"],
+               "proven_in": proof["in_scope"] if proof else None,
+               "proven_out": proof["excluded_not_in_scope"] if proof else None},
+        campaign={"id": plan["campaign"], "ledger": None if check_mode and plan.get("new") else plan["ledger"],
+                  "source": "ledger", "closed": bool(state is not None and state.closed is not None),
+                  "closed_now": closed_now, "counts": counts},
+        effective_by=effective_time(finished, APP_PROPAGATION_MINUTES) if writes["count"] and not check_mode
+        else None,
+        failures=[{"mailbox": r["mailbox"], "mailbox_id": r["mailbox_id"], "error": r["error"]}
+                  for r in rows if r["error"]])
+    report["writes"] = writes["objects"]
+    report["reports"] = write_reports(report, run_for_reports(run, action), templates)
+    result = public_result(report)
+    result.update(published=None, changed=bool(writes["count"]), proof=proof, writes=writes["objects"],
+                  lines=summary_lines(report)[:2] + ["%s: %s" % (d["label"], d["value"]) for d in details]
+                  + summary_lines(report)[2:])
     shutil.rmtree(run["work"], ignore_errors=True)
     return result
+
+
+def run_for_reports(run, action):
+    return {"report_dir": run["report_dir"], "tenant": run["tenant"], "action": action,
+            "check_mode": run["check_mode"], "id": run["id"]}
+
+
+def headline(report):
+    """The first sentence of an application_rbac report: what the app reaches now, as the proof found it."""
+    app, roles, scope = report["delegate"], ", ".join(report["access_rights"]), report["scope"]
+    proof = report["proof"]
+    name = next((d["value"] for d in report["method_details"] if d["label"] == "Management scope"), "")
+    if report["action"] == "revoke":
+        if report["check_mode"]:
+            return "Check mode, nothing was changed: the revoke would remove what campaign %s created for %s." % (
+                report["campaign"]["id"], app)
+        if report["status"] == "COMPLETE":
+            return "Everything campaign %s created for %s is removed (%s); the campaign is closed." % (
+                report["campaign"]["id"], app, "%d writes" % scope["changed"] if scope["changed"] else
+                "nothing was left")
+        return "The revoke of campaign %s left objects or marks of the campaign in place." % report["campaign"]["id"]
+    if report["check_mode"]:
+        return "Check mode, nothing was changed: the grant would give %s %s on the management scope '%s' over %s " \
+               "(%d excluded)." % (app, roles, name, mailboxes(scope["targets"]), len(scope["excluded"]))
+    if proof is None:
+        return "%s: the run stopped before the proof; nothing is proven about the app's reach." % app
+    if report["status"] == "COMPLETE":
+        return "%s holds %s on exactly the %s of the campaign, proven by Test-ServicePrincipalAuthorization; the %d " \
+               "excluded mailboxes are out of its reach." % (app, roles, mailboxes(proof["expected"]),
+                                                             proof["excluded"])
+    return "The scope Exchange enforces is not the campaign's set: %s holds %s on %d of the %s of the campaign, " \
+           "and reaches %d excluded mailboxes." % (app, roles, proof["in_scope"], mailboxes(proof["expected"]),
+                                                  len(proof["excluded_in_scope"]))
 
 
 def proof_text(proof):
@@ -570,19 +603,3 @@ def _writes(results):
 
 
 _RESULT_KEY = {"service_principal": "service_principal", "scope": "scope", "assignments": "assignment"}
-
-
-def _summary_lines(report, problem):
-    summary = report["summary"]
-    lines = ["%s %s by RBAC for Applications for %s: %d added, %d removed. Status: %s." % (
-        report["tenant"], report["action"], report["delegate"], summary["added"], summary["removed"],
-        report["status"])]
-    proof = report.get("proof")
-    if problem:
-        lines.append(problem)
-    lines.extend("%s: %s" % (d["label"], d["value"]) for d in report["method_details"])
-    lines.append("Reports: %s (.csv, .json)" % report["reports"]["html"])
-    if report["action"] == "grant" and not report["check_mode"] and not problem:
-        lines.append("The app's own sign-ins see the change after Exchange's permission cache refreshes (30 minutes "
-                     "to 2 hours); the proof above is evaluated now.")
-    return lines

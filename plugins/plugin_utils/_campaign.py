@@ -683,45 +683,79 @@ def report_data(run, scope, chunks, state=None, finished=None, stopped=None, pro
                 "source": run["source"], "closed": bool(state is not None and state.closed is not None),
                 "closed_now": closed_now, "counts": counts,
                 "open": [m.name for m in state.open()] if state is not None else []}
-    effective = None
-    if changes and not check_mode:
-        moment = finished.timestamp() + 60 * int(propagation_minutes)
-        effective = {"utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment)),
-                     "local": _local(moment),
-                     "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment)),
-                     "minutes": int(propagation_minutes)}
     acl_full = scope.get("acl_full", [])
     pre_existing = counts["pre_existing"] if counts is not None else scope.get("pre_existing")
+    return build_report(
+        run, finished, delegate=run["delegate"], summary=summary, access_rights=access_rights,
+        method=run.get("method"), method_details=run.get("method_details"),
+        scope={"selected": scope.get("selected", 0), "targets": run["targets"],
+               "excluded": scope.get("excluded", []), "acl_full": acl_full,
+               "acl_limit": len(acl_full) + sum(g["count"] for g in skipped if g["kind"] == CHOICE),
+               "kept_excluded": scope.get("kept_excluded", []),
+               "pre_existing": pre_existing if action == "revoke" or counts is not None else None,
+               "changed": changes,
+               # every mailbox of the run the run did not try: in chunks that never ran, or after the module
+               # stopped in its chunk (those are also in summary["skipped"]; scope["skipped"] leaves them out)
+               "not_attempted": missed + in_chunk,
+               "skipped": summary["skipped"] - in_chunk,
+               "vanished": sum(g["count"] for g in skipped if g["kind"] == VANISHED)},
+        campaign=campaign,
+        effective_by=effective_time(finished, propagation_minutes) if changes and not check_mode else None,
+        stopped=stopped, failures=failures, skipped=skipped, not_attempted=not_attempted, progress=progress,
+        recorded=_recorded(action, run["source"], state, summary, noted, scope, not_attempted), rows=rows)
+
+
+# The report's contract: every key the templates (and public_result, csv_facts, summary_lines) read, with what a
+# method that has nothing to say about it puts there. build_report() fills them in; both methods build their
+# reports through it.
+REPORT_SCOPE = {"selected": 0, "targets": 0, "excluded": [], "acl_full": [], "acl_limit": 0, "kept_excluded": [],
+                "pre_existing": None, "changed": 0, "not_attempted": 0, "skipped": 0, "vanished": 0,
+                # application_rbac: what Test-ServicePrincipalAuthorization found (None: no proof in this run)
+                "proven_in": None, "proven_out": None}
+REPORT_CAMPAIGN = {"id": None, "ledger": None, "source": None, "closed": False, "closed_now": False, "counts": None,
+                   "open": []}
+
+
+def build_report(run, finished, delegate, summary, scope, campaign, access_rights=None, method=None,
+                 method_details=None, effective_by=None, stopped=None, failures=(), skipped=(), not_attempted=None,
+                 recorded=None, progress=(), rows=(), problem=None, describe=None, principal="Delegate",
+                 proof=None):
+    """The one shape of a report, whatever the method: the templates render exactly this (``report``).
+
+    `run` has the run's id, action, tenant, check_mode, started and started_epoch; `summary` counts per outcome
+    (OUTCOMES); `scope` and `campaign` what the method knows (REPORT_SCOPE, REPORT_CAMPAIGN fill in the rest).
+    The status: PLAN in check mode; INCOMPLETE with `problem` as what to do when the method names one; else
+    status_of(). The headline: `describe(report)` when the method words its own, else headline().
+    """
+    summary = dict(dict((outcome, 0) for outcome in OUTCOMES), **summary)
+    scope = dict(REPORT_SCOPE, **scope)
     report = {
-        "action": action, "check_mode": check_mode, "tenant": run["tenant"], "delegate": run["delegate"],
-        "access_rights": list(access_rights or ["FullAccess"]),
-        "method": run.get("method") or DEFAULT_METHOD,
+        "action": run["action"], "check_mode": bool(run["check_mode"]), "tenant": run["tenant"],
+        "delegate": delegate, "principal": principal, "access_rights": list(access_rights or ["FullAccess"]),
+        "method": method or DEFAULT_METHOD,
         "method_details": [{"label": str(item["label"]), "value": str(item["value"])}
-                           for item in (run.get("method_details") if run.get("method") else DEFAULT_METHOD_DETAILS)
-                           or []],
+                           for item in (method_details if method else DEFAULT_METHOD_DETAILS) or []],
         "run": {"id": run["id"], "started": run["started"], "started_local": _local(run["started_epoch"]),
                 "finished": timestamp(finished), "finished_local": _local(finished.timestamp()),
                 "duration_seconds": int(round(finished.timestamp() - run["started_epoch"]))},
-        "summary": summary,
-        "scope": {"selected": scope.get("selected", 0), "targets": run["targets"],
-                  "excluded": scope.get("excluded", []), "acl_full": acl_full,
-                  "acl_limit": len(acl_full) + sum(g["count"] for g in skipped if g["kind"] == CHOICE),
-                  "kept_excluded": scope.get("kept_excluded", []),
-                  "pre_existing": pre_existing if action == "revoke" or counts is not None else None,
-                  "changed": changes,
-                  # every mailbox of the run the run did not try: in chunks that never ran, or after the module
-                  # stopped in its chunk (those are also in summary["skipped"]; scope["skipped"] leaves them out)
-                  "not_attempted": missed + in_chunk,
-                  "skipped": summary["skipped"] - in_chunk,
-                  "vanished": sum(g["count"] for g in skipped if g["kind"] == VANISHED)},
-        "campaign": campaign, "effective_by": effective, "stopped": stopped or None,
-        "failures": failures, "skipped": skipped, "not_attempted": not_attempted, "progress": progress,
-        "recorded": _recorded(action, run["source"], state, summary, noted, scope, not_attempted),
-        "rows": rows, "listed": HTML_LISTED, "names_listed": NAMES_LISTED,
+        "summary": summary, "scope": scope, "campaign": dict(REPORT_CAMPAIGN, **campaign),
+        "effective_by": effective_by, "stopped": stopped or None, "failures": list(failures),
+        "skipped": list(skipped), "not_attempted": not_attempted, "progress": list(progress),
+        "recorded": recorded, "proof": proof, "rows": rows, "listed": HTML_LISTED, "names_listed": NAMES_LISTED,
     }
-    report["status"], report["next_step"] = status_of(report)
-    report["headline"] = headline(report)
+    if problem and not report["check_mode"]:
+        report["status"], report["next_step"] = "INCOMPLETE", problem
+    else:
+        report["status"], report["next_step"] = status_of(report)
+    report["headline"] = (describe or headline)(report)
     return report
+
+
+def effective_time(finished, minutes):
+    """When the changes of a run that ended at `finished` are applied: its end plus `minutes`, in UTC and local."""
+    moment = finished.timestamp() + 60 * int(minutes)
+    return {"utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment)), "local": _local(moment),
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment)), "minutes": int(minutes)}
 
 
 def _epoch(stamp):
@@ -1004,7 +1038,7 @@ def csv_facts(report):
     scope, effective, run = report["scope"], report["effective_by"] or {}, report["run"]
     facts = [["status", report["status"]], ["status line", report["headline"]], ["what to do", report["next_step"]],
              ["action", report["action"] + (" (check mode: nothing was changed)" if report["check_mode"] else "")],
-             ["tenant", report["tenant"]], ["delegate", report["delegate"]],
+             ["tenant", report["tenant"]], [report["principal"].lower(), report["delegate"]],
              ["access rights", report["access_rights"]], ["method", report["method"]]]
     facts += [["method: %s" % item["label"], item["value"]] for item in report["method_details"]]
     facts += [["campaign", report["campaign"]["id"]], ["ledger", report["campaign"]["ledger"]], ["run", run["id"]],
@@ -1014,9 +1048,13 @@ def csv_facts(report):
               ["effective by (UTC)", effective.get("at")], ["effective by (local)", effective.get("local")],
               ["stopped", report["stopped"]],
               ["selected by the scope", scope["selected"]], ["excluded", len(scope["excluded"]), scope["excluded"]],
-              ["at the ACL limit", scope["acl_limit"], scope["acl_full"]],
               ["pre-existing kept", scope["pre_existing"]], ["mailboxes in this run", scope["targets"]],
               ["changed", scope["changed"]]]
+    if scope["acl_limit"] is not None:
+        facts.insert(-3, ["at the ACL limit", scope["acl_limit"], scope["acl_full"]])
+    if scope["proven_in"] is not None:
+        facts += [["proof: in the app's reach", scope["proven_in"]],
+                  ["proof: excluded and out of its reach", scope["proven_out"]]]
     facts += [[outcome, count] for outcome, count in report["summary"].items()]
     whys = [(report["not_attempted"] or {}).get("why")]
     whys += [group["reason"] for group in report["skipped"] if group["kind"] == NOT_ATTEMPTED]

@@ -3,7 +3,8 @@
 """The archive_access role's HTML report, rendered by headless Chromium and read back from the rendered DOM.
 
 Real runs of the grant playbook against the emulator: one that a 403 stops part-way (INCOMPLETE, with failures
-and mailboxes it never reached), the rerun that finishes the job (COMPLETE), and a check-mode run (PLAN). What the
+and mailboxes it never reached), the rerun that finishes the job (COMPLETE), and a check-mode run (PLAN); and an
+application_rbac campaign (PLAN, COMPLETE with its proof, a verify that finds the scope narrowed: INCOMPLETE). What the
 browser shows is compared with the emulator's state and with the JSON and CSV reports of the same run.
 
 Chromium: $M365_CHROMIUM (the emulated nox session installs Debian's ``chromium`` package when it is missing and it
@@ -27,6 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "functional"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 
 from devtools import chromium  # noqa: E402 pylint: disable=wrong-import-position,import-error
+from exo_emulator import rbac  # noqa: E402 pylint: disable=wrong-import-position,import-error
 from exo_emulator.server import TenantSource  # noqa: E402 pylint: disable=wrong-import-position
 from exo_emulator.testing import running_emulator  # noqa: E402 pylint: disable=wrong-import-position
 from playbook_support import (  # noqa: E402 pylint: disable=wrong-import-position,import-error
@@ -35,6 +37,12 @@ from playbook_support import (  # noqa: E402 pylint: disable=wrong-import-positi
     playbook_command,
     playbook_env,
     read_csv_report,
+)
+from test_archive_app_rbac import (  # noqa: E402 pylint: disable=wrong-import-position,import-error
+    APP_ID,
+    APP_NAME,
+    _verify_playbook,
+    seed,
 )
 
 DOMAIN = "contoso.onmicrosoft.com"
@@ -250,3 +258,89 @@ def test_the_browser_shows_status_scope_and_failures_of_real_runs(browser, tenan
     pdf = tmp_path / "report.pdf"
     run_chromium(browser, tmp_path, "--no-pdf-header-footer", "--print-to-pdf=%s" % pdf, "file://" + paths["html"])
     assert pdf.stat().st_size > 1000 and pdf.read_bytes().startswith(b"%PDF")
+
+
+def play(tenant, name, variables, check=False):
+    completed = subprocess.run(playbook_command(name, variables, check=check), env=playbook_env(tenant),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False)
+    return PlaybookRun(completed.returncode, completed.stdout)
+
+
+def test_the_browser_shows_an_application_rbac_campaign_its_method_and_its_proof(browser, tenant, tmp_path):
+    """archive_access_method=application_rbac: the same report, with the app, its roles, scope, EWS state, the
+    consent caveat and the proof of Test-ServicePrincipalAuthorization; a scope narrowed behind the campaign's back
+    is INCOMPLETE with the mailboxes out of reach as failure rows."""
+    tenant.server.reset(counters=True, faults=True)
+    seed(tenant.server, tenant)
+    variables = {"archive_access_method": "application_rbac", "archive_access_app": APP_NAME,
+                 "archive_access_ledger": str(tmp_path / "app.ledger.jsonl"),
+                 "archive_access_report_dir": str(tmp_path / "reports"),
+                 "archive_access_scope": {"exclude": ["info@" + DOMAIN, "ceo@" + DOMAIN]}}
+
+    plan = play(tenant, "grant_archive_access", variables, check=True)
+    assert plan.returncode == 0, plan
+    assert tenant.counters()["writes"] == 0
+    paths = newest_reports(tmp_path)
+    page = rendered(browser, tmp_path, paths["html"])
+    assert page.by_id["status"] == read_json(paths["json"])["status"] == "PLAN"
+    assert page.by_id["method"] == "RBAC for Applications" and "method-proof" not in page.by_id
+    assert "nothing was changed" in page.by_id["headline"]
+
+    grant = play(tenant, "grant_archive_access", variables)
+    assert grant.returncode == 0, grant
+    paths = newest_reports(tmp_path)
+    report = read_json(paths["json"])
+    facts, rows = read_csv_report(paths["csv"])
+    page = rendered(browser, tmp_path, paths["html"])
+    details = dict((d["label"], d["value"]) for d in report["method_details"])
+    assert page.by_id["status"] == report["status"] == facts["status"][0] == "COMPLETE"
+    assert "next-step" not in page.by_id and page.by_id["headline"] == report["headline"]
+    assert page.by_id["method"] == report["method"] == "RBAC for Applications"
+    assert APP_ID in page.by_id["delegate"] and page.by_id["method-app"] == details["App"]
+    assert page.by_id["method-application-roles"] == "Application Mail.Read"
+    assert page.by_id["method-management-scope"].startswith("Archive campaign ")
+    assert "ExternalDirectoryObjectId -ne" in page.by_id["method-scope-filter"]
+    assert page.by_id["method-ews"].startswith("EWS: EwsEnabled")
+    assert "tenant-wide admin consent" in page.by_id["method-tenant-wide-consent"]
+    # the proof the browser shows is the emulator's own evaluation of the scope
+    live = tenant.server.tenant(DOMAIN)
+    with live.lock:
+        scope = next(s for s in live.management_scopes if s["name"] == page.by_id["method-management-scope"])
+        reach = set(r.primary_smtp.lower() for r in live.recipients if not r.soft_deleted and not r.inactive
+                    and r.rtd in ("UserMailbox", "SharedMailbox") and rbac.in_scope(live, scope, r))
+    assert page.by_id["method-proof"] == details["Proof"] == (
+        "Test-ServicePrincipalAuthorization: %d of %d mailboxes of the campaign in scope, 2 of 2 excluded mailboxes "
+        "not in scope" % (len(reach), len(reach)))
+    assert page.counts["proven_in"] == page.counts["targets"] == len(reach) and page.counts["proven_out"] == 2
+    assert page.counts["excluded"] == 2 and page.counts["failed"] == 0 and not page.rows("failures")
+    assert set(r["mailbox"].lower() for r in rows if r["action"] == "in scope") == reach
+    assert page.by_id["campaign"] == report["campaign"]["id"] and page.by_id["ledger"] == variables[
+        "archive_access_ledger"] and os.path.isfile(page.by_id["ledger"])
+    assert report["effective_by"]["at"] in page.by_id["effective-by"]
+
+    # an administrator narrows the scope to user mailboxes: the verify's proof finds the shared ones out of reach
+    with live.lock:
+        scope = next(s for s in live.management_scopes if s["name"] == page.by_id["method-management-scope"])
+        scope["filter"] = "RecipientTypeDetails -eq 'UserMailbox' -and ExternalDirectoryObjectId -ne 'none'"
+        shared = set(r.primary_smtp.lower() for r in live.recipients if not r.soft_deleted and not r.inactive
+                     and r.rtd == "SharedMailbox") - {"info@" + DOMAIN}
+    verify = play(tenant, _verify_playbook(tmp_path), variables)
+    assert verify.returncode != 0, verify
+    paths = newest_reports(tmp_path)
+    report = read_json(paths["json"])
+    page = rendered(browser, tmp_path, paths["html"])
+    assert page.by_id["status"] == report["status"] == "INCOMPLETE"
+    assert page.by_id["next-step"] == "What to do: " + report["next_step"] and "Do not start the export" in \
+        page.by_id["next-step"]
+    failures = page.rows("failures", "failure")
+    assert [(f[0], f[1]) for f in failures] == [(f["mailbox"], f["mailbox_id"]) for f in report["failures"]]
+    assert set(f[0].lower() for f in failures if "does not reach" in f[2]) == shared
+    assert page.counts["failed"] == len(failures) and "%d of %d" % (page.counts["proven_in"], page.counts[
+        "targets"]) in page.by_id["method-proof"]
+
+    revoke = play(tenant, "revoke_archive_access", variables)
+    assert revoke.returncode == 0, revoke
+    page = rendered(browser, tmp_path, newest_reports(tmp_path)["html"])
+    assert page.by_id["status"] == "COMPLETE" and "(closed)" in page.by_id["campaign"]
+    assert not [s for s in tenant.server.rbac_state(DOMAIN)["management_scopes"]
+                if s["name"].startswith("Archive campaign ")]

@@ -122,6 +122,16 @@ def test_grant_by_filter_proves_the_scope_reruns_without_writes_and_revoke_keeps
     assert labels["EWS"].startswith("EWS: EwsEnabled")
     assert labels["Proof"] == ("Test-ServicePrincipalAuthorization: %d of %d mailboxes of the campaign in scope, 2 of "
                                "2 excluded mailboxes not in scope" % (len(expected), len(expected)))
+    # the same contract as a FullAccess report: the status line, the scope's counts, campaign, ledger and times
+    assert report["headline"].startswith("%s (app ID %s) holds Application Mail.Read on exactly the %d mailboxes" % (
+        APP_NAME, APP_ID, len(expected)))
+    assert report["next_step"] == "" and report["failures"] == [] and report["skipped"] == []
+    assert report["scope"]["targets"] == report["scope"]["proven_in"] == len(expected)
+    assert report["scope"]["proven_out"] == 2 and report["scope"]["changed"] == 2
+    assert sorted(report["scope"]["excluded"]) == sorted(local + tenant.domain for local in EXCLUDED)
+    assert report["campaign"]["id"] == ledger(tmp_path).id and os.path.isfile(report["campaign"]["ledger"])
+    assert report["run"]["finished_local"] and report["effective_by"]["minutes"] == 120
+    assert set(r["mailbox"].lower() for r in report["results"] if r["action"] == "in scope") == expected
 
     emulator.reset_counters()
     rerun = run_playbook("grant_archive_access", tenant, values)
@@ -130,6 +140,10 @@ def test_grant_by_filter_proves_the_scope_reruns_without_writes_and_revoke_keeps
 
     revoke = run_playbook("revoke_archive_access", tenant, values)
     assert revoke.returncode == 0, revoke
+    revoked = last_report(tmp_path, "revoke")
+    assert revoked["status"] == "COMPLETE" and revoked["campaign"]["closed_now"]
+    assert revoked["headline"].startswith("Everything campaign %s created for %s" % (report["campaign"]["id"],
+                                                                                   APP_NAME))
     state, scopes, assignments = campaign_objects(emulator, tenant)
     assert set(scopes) >= {"Legal before"} and not [n for n in scopes if n.startswith("Archive campaign ")]
     assert [a for a in assignments if a[2] == APP_OBJECT_ID] == [
@@ -218,9 +232,18 @@ def test_verify_catches_a_scope_that_misses_a_mailbox_type(emulator, tenant, tmp
     assert "selected by the campaign that the app does not reach" in verify.output
     assert shared[0] in verify.output.lower()
     assert writes(tenant) == 0
-    proof = dict((d["label"], d["value"]) for d in last_report(tmp_path, "verify")["method_details"])["Proof"]
+    report = last_report(tmp_path, "verify")
+    proof = dict((d["label"], d["value"]) for d in report["method_details"])["Proof"]
     assert "%d of %d mailboxes of the campaign in scope" % (
         len(mailboxes_of(tenant)) - 2 - len(shared), len(mailboxes_of(tenant)) - 2) in proof
+    # INCOMPLETE, with what to do, and the mailboxes the proof found out of reach as failures
+    assert report["status"] == "INCOMPLETE" and "Do not start the export" in report["next_step"]
+    # the narrowed filter lost the exclusions too: ceo@ (a user mailbox) is reached although excluded
+    failures = dict((f["mailbox"].lower(), f["error"]) for f in report["failures"])
+    assert sorted(m for m, error in failures.items() if "does not reach" in error) == shared
+    assert [m for m, error in failures.items() if "excluded" in error] == ["ceo@" + tenant.domain]
+    assert report["summary"]["failed"] == len(shared) + 1
+    assert report["scope"]["targets"] - report["scope"]["proven_in"] == len(shared)
 
 
 def test_an_org_wide_assignment_of_the_app_fails_the_grant_naming_the_excluded_mailboxes(
@@ -231,6 +254,10 @@ def test_an_org_wide_assignment_of_the_app_fails_the_grant_naming_the_excluded_m
     assert "excluded that the app reaches" in grant.output
     assert ("ceo@" + tenant.domain) in grant.output and ("info@" + tenant.domain) in grant.output
     assert not ledger(tmp_path).verified["ok"]
+    report = last_report(tmp_path, "grant")
+    assert report["status"] == "INCOMPLETE" and report["scope"]["proven_out"] == 0
+    assert sorted(f["mailbox"] for f in report["failures"]) == sorted(local + tenant.domain for local in EXCLUDED)
+    assert all(f["error"] == "excluded, but the app reaches it" for f in report["failures"])
 
 
 def test_bad_method_values_and_an_unknown_app_stop_before_any_write(emulator, tenant, tmp_path, run_playbook):
@@ -267,7 +294,10 @@ def test_check_mode_and_preflight_write_nothing_and_leave_no_ledger(emulator, te
         values = variables(tenant, tmp_path, archive_access_scope=scope)
         plan = run_playbook("grant_archive_access", tenant, values, check=True)
         assert plan.returncode == 0, plan
-        assert last_report(tmp_path, "grant-plan")["status"] == "PLAN"
+        planned = last_report(tmp_path, "grant-plan")
+        assert planned["status"] == "PLAN" and planned["next_step"].startswith("Check mode: nothing was changed")
+        assert planned["headline"].startswith("Check mode, nothing was changed: the grant would give %s" % APP_NAME)
+        assert planned["campaign"]["ledger"] is None and planned["scope"]["changed"] >= 1  # would write the scope
         preflight = run_playbook(_verify_playbook(tmp_path, "preflight"), tenant, values)
         assert preflight.returncode == 0, preflight
         assert "tenant-wide admin consent" in preflight.output and "EWS: EwsEnabled" in preflight.output

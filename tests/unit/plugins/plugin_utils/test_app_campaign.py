@@ -3,6 +3,7 @@
 """The RBAC for Applications campaign's controller-side steps without a tenant: inputs, the plan (filter or mark),
 its ledger, and the proof at the end."""
 
+import csv
 import json
 import os
 
@@ -14,6 +15,15 @@ from ansible_collections.m365.exchange.plugins.plugin_utils import _campaign as 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "archive_access", "templates")
 APP = {"app_id": "51a7c3e0-8d2b-4f6a-9c1e-3b5d7f9a1c2e", "object_id": "9e8d7c6b-5a49-4382-a1b0-c9d8e7f6a5b4",
        "display_name": "Vault Exporter"}
+
+
+def read_csv_report(path):
+    """The CSV report's facts ({field: [value, detail...]}) and its rows (dicts), split at the empty line."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        lines = list(csv.reader(handle))
+    split = lines.index([])
+    return dict((line[0], line[1:]) for line in lines[:split]), [dict(zip(lines[split + 1], line))
+                                                                 for line in lines[split + 2:]]
 
 
 def mailbox(name, **extra):
@@ -102,5 +112,74 @@ def test_the_proof_names_mailboxes_out_of_scope_and_excluded_ones_in_it(tmp_path
     with open(result["reports"]["json"], encoding="utf-8") as handle:
         report = json.load(handle)
     assert report["method"] == "RBAC for Applications"
-    assert dict((d["label"], d["value"]) for d in report["method_details"])["Scope filter"] == plan["filter"]
+    details = dict((d["label"], d["value"]) for d in report["method_details"])
+    assert details["Scope filter"] == plan["filter"]
+    assert details["Proof"] == ("Test-ServicePrincipalAuthorization: 1 of 2 mailboxes of the campaign in scope, 0 of 1 "
+                                "excluded mailboxes not in scope")
+    assert details["App"] == "Vault Exporter (app ID %s)" % APP["app_id"] == report["delegate"]
+    assert "tenant-wide admin consent" in details["Tenant-wide consent"] and details["EWS"] == "EWS: not read."
+    # the same contract as a FullAccess report: status first, what to do, the proof's failures, the scope's counts
+    assert report["status"] == "INCOMPLETE" and report["next_step"] == result["problem"]
+    assert report["headline"].startswith("The scope Exchange enforces is not the campaign's set")
+    assert [(f["mailbox"], f["error"]) for f in report["failures"]] == [
+        ("b@x", "selected by the campaign, but the app does not reach it"),
+        ("c@x", "excluded, but the app reaches it")]
+    assert report["summary"]["failed"] == 2 and report["skipped"] == [] and report["not_attempted"] is None
+    assert report["scope"]["selected"] == 3 and report["scope"]["targets"] == 2 and report["scope"]["excluded"] == [
+        "c@x"]
+    assert report["scope"]["proven_in"] == 1 and report["scope"]["proven_out"] == 0 and report["scope"]["changed"] == 1
+    assert report["campaign"]["id"] == plan["campaign"] and report["campaign"]["ledger"] == plan["ledger"]
+    assert report["run"]["started_local"] and report["run"]["finished_local"]
+    assert report["effective_by"]["minutes"] == app_campaign.APP_PROPAGATION_MINUTES
+    assert report["access_rights"] == ["Application Mail.Read"]
+    assert report["proof"]["not_in_scope"] == ["b@x"] and report["proof"]["excluded_in_scope"] == ["c@x"]
+    facts, rows = read_csv_report(result["reports"]["csv"])
+    assert facts["status"] == ["INCOMPLETE"] and facts["what to do"] == [report["next_step"]]
+    assert facts["method: Proof"] == [details["Proof"]] and facts["app"] == [report["delegate"]]
+    assert facts["proof: in the app's reach"] == ["1"] and "at the ACL limit" not in facts
+    assert [(r["mailbox"], r["action"]) for r in rows] == [("a@x", "in scope"), ("b@x", "NOT in scope"),
+                                                           ("c@x", "excluded, in scope")]
+    with open(result["reports"]["html"], encoding="utf-8") as handle:
+        html = handle.read()
+    assert '<p class="status" id="status">INCOMPLETE</p>' in html and 'id="method-proof"' in html
+    assert result["lines"][0].startswith("Contoso grant for Vault Exporter") and "Status: INCOMPLETE" in result[
+        "lines"][0]
     assert not app_campaign.read_app_ledger(plan["ledger"]).verified["ok"]
+
+
+def proven(plan, outside=False):
+    return {"proof_in": {"mailboxes": [{"identity": ident, "in_scope": True} for ident in plan["targets"]]},
+            "proof_out": {"mailboxes": [{"identity": ident, "in_scope": outside} for ident in plan["outside"]]}}
+
+
+def read_report(result):
+    with open(result["reports"]["json"], encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def test_a_proven_grant_is_complete_a_plan_is_a_plan_and_the_revoke_closes_the_campaign(tmp_path):
+    check = app_campaign.app_plan(args(tmp_path / "check"), check_mode=True)
+    planned = read_report(app_campaign.app_finish(check["run"], TEMPLATES, {}))
+    assert planned["status"] == "PLAN" and planned["next_step"].startswith("Check mode: nothing was changed")
+    assert planned["headline"].startswith("Check mode, nothing was changed: the grant would give Vault Exporter")
+    assert planned["campaign"]["ledger"] is None and planned["effective_by"] is None
+    assert not os.path.exists(check["ledger"])
+
+    plan = app_campaign.app_plan(args(tmp_path))
+    results = dict(proven(plan), scope={"changed": True, "scope": {"name": plan["scope_name"]}},
+                   assignments=[{"changed": True, "assignment": {"name": "x"}}])
+    result = app_campaign.app_finish(plan["run"], TEMPLATES, results)
+    report = read_report(result)
+    assert result["status"] == report["status"] == "COMPLETE" and not result["problem"] and report["next_step"] == ""
+    assert report["headline"] == ("Vault Exporter (app ID %s) holds Application Mail.Read on exactly the 2 mailboxes "
+                                  "of the campaign, proven by Test-ServicePrincipalAuthorization; the 1 excluded "
+                                  "mailboxes are out of its reach." % APP["app_id"])
+    assert report["failures"] == [] and report["scope"]["changed"] == 2 and report["summary"]["added"] == 2
+
+    revoke = app_campaign.app_plan(args(tmp_path, action="revoke", app_record=None))
+    results = {"scope": {"changed": True, "scope": None},
+               "assignments": [{"changed": True, "assignment": None}]}
+    report = read_report(app_campaign.app_finish(revoke["run"], TEMPLATES, results))
+    assert report["status"] == "COMPLETE" and report["campaign"]["closed"] and report["campaign"]["closed_now"]
+    assert report["headline"].startswith("Everything campaign %s created for" % plan["campaign"])
+    assert report["proof"] is None and report["scope"]["proven_in"] is None

@@ -265,7 +265,7 @@ def test_a_run_can_name_its_method_and_the_reports_show_it(tmp_path):
             {"label": "Management scope", "value": "archive-export <scope & co>"}]
     with open(result["reports"]["html"], encoding="utf-8") as handle:
         html = handle.read()
-    assert "<th>Management scope</th><td>archive-export &lt;scope &amp; co&gt;</td>" in html
+    assert '<th>Management scope</th><td id="method-management-scope">archive-export &lt;scope &amp; co&gt;</td>' in html
 
 
 def test_check_mode_reports_a_plan_and_claims_no_effect(tmp_path):
