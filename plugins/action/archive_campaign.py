@@ -65,6 +65,8 @@ ARGUMENT_SPEC = {
     "app_scope_by": {"type": "raw"},
     "mark_attribute": {"type": "raw"},
     "app_record": {"type": "raw"},
+    "app_lookup": {"type": "raw"},
+    "full_access_only": {"type": "raw"},
     "register_app": {"type": "bool", "default": False},
     "ews": {"type": "raw"},
     "results": {"type": "raw"},

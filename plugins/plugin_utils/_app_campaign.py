@@ -16,7 +16,7 @@ it creates, named after the campaign. The scope Exchange enforces must be the se
   (mailbox_custom_attribute, 1 write per mailbox, refused where the attribute holds another value), and the scope
   selects that value.
 
-The ledger (JSON Lines, like the FullAccess campaign's, one per app and tenant) records what the campaign owns
+The ledger (JSON Lines, like the FullAccess campaign's, one per app and tenant, named after the app's app ID) records what the campaign owns
 before it is written (``owns`` lines: the service principal, the scope, each assignment), the mark journal of
 mailbox_custom_attribute (its ``read``/``write`` lines), what a revoke removed (``removed``), each proof
 (``verified``) and the end (``closed``). A revoke removes exactly what the campaign owns: an object that existed
@@ -24,13 +24,14 @@ before the campaign is never in an ``owns`` line (the scope's and the assignment
 the service principal is owned only when the preflight found none and the campaign registered it).
 """
 
+import glob
 import os
 import shutil
 import time
 import uuid
 
 from ansible_collections.m365.exchange.plugins.module_utils._custom_attribute import canonical_attribute, same_value
-from ansible_collections.m365.exchange.plugins.module_utils._rbac import canonical_role, recipient_filter
+from ansible_collections.m365.exchange.plugins.module_utils._rbac import canonical_role, is_guid, recipient_filter
 from ansible_collections.m365.exchange.plugins.plugin_utils._campaign import (
     LISTED,
     METHOD_NAMES,
@@ -173,14 +174,45 @@ def _apply_mark(state, event):
             state.marks[ident] = "cleared"
 
 
-def app_ledger_path(args):
-    """archive_access_ledger, or <data dir>/<tenant>/app-<archive_access_app>.ledger.jsonl: named after the app as
-    the variable names it (a revoke may find no service principal to resolve: the campaign may have removed it);
-    the ledger's header holds the resolved app, which a grant checks."""
+def app_ledger_path(args, app_id):
+    """archive_access_ledger, or <data dir>/<tenant>/app-<app ID>.ledger.jsonl: named after the app's app ID (lower
+    case), whichever way archive_access_app names the app (app ID, object ID or display name, in any letter case):
+    a campaign's identity never depends on how a name is typed."""
     if args.get("ledger"):
         return os.path.abspath(os.path.expanduser(args["ledger"]))
-    return os.path.join(tenant_dir(args), "app-%s.ledger.jsonl" % _file_part(str(args.get("app") or "").strip()
-                                                                             .lower()))
+    return os.path.join(tenant_dir(args), "app-%s.ledger.jsonl" % _file_part(str(app_id or "").strip().lower()))
+
+
+def revoke_ledger_path(args):
+    """The ledger a revoke reads. Exchange resolves archive_access_app to the app (``app_lookup``: the preflight's
+    app_access_info result); when it has no service principal for it any more (the campaign may have removed the one
+    it registered), archive_access_app must be a GUID: the app ID, or the object ID of the service principal that a
+    ledger of this tenant names. A display name that resolves to nothing cannot find a campaign."""
+    if args.get("ledger"):
+        return app_ledger_path(args, None)
+    lookup = args.get("app_lookup") or {}
+    app = lookup.get("app") or {}
+    if app.get("app_id"):
+        return app_ledger_path(args, app["app_id"])
+    given = str(args.get("app") or "").strip()
+    message = str(lookup.get("msg") or "")
+    if message and "has no service principal" not in message:
+        raise CampaignError("archive_access_app '%s': the app could not be looked up in Exchange Online: %s. Nothing "
+                            "was changed." % (given, message))
+    if not is_guid(given):
+        raise CampaignError(
+            "archive_access_app '%s' names no service principal in Exchange Online (the campaign may have removed the "
+            "one it registered), so the campaign cannot be found by that name: give the app's app ID (a GUID) as "
+            "archive_access_app, or point archive_access_ledger at the campaign's ledger. Nothing was changed." % given)
+    given = given.lower()
+    for path in sorted(glob.glob(os.path.join(tenant_dir(args), "app-*.ledger.jsonl"))):
+        try:
+            state = read_app_ledger(path, tenant=args["tenant"])
+        except LedgerError:
+            continue
+        if state is not None and given == str(state.header.get("app_object_id") or "").lower():
+            return path  # the object ID of the service principal the campaign knew
+    return app_ledger_path(args, given)
 
 
 # ---- the plan ----------------------------------------------------------------------------------------------------
@@ -206,8 +238,8 @@ def expressible(scope, excluded_ids):
 def app_plan(args, check_mode=False):
     """The plan of a grant, revoke or verify by RBAC for Applications, and its ledger opened (not in check mode)."""
     action = args["action"]
-    path = app_ledger_path(args)
     if action == "revoke":
+        path = revoke_ledger_path(args)
         state = read_app_ledger(path, tenant=args["tenant"])
         app = {"app_id": state.header.get("app_id"), "object_id": state.header.get("app_object_id"),
                "display_name": state.header.get("app")} if state is not None else {"app_id": args.get("app")}
@@ -216,6 +248,7 @@ def app_plan(args, check_mode=False):
     if not app.get("object_id"):
         raise CampaignError("archive_access_app '%s': the preflight found no service principal. Nothing was "
                             "changed." % args.get("app"))
+    path = app_ledger_path(args, app.get("app_id"))
     state = read_app_ledger(path, tenant=args["tenant"], app=app)
     roles = [canonical_role(r, set()) for r in args.get("app_roles") or []]
     roles = [r for i, r in enumerate(roles) if r and r not in roles[:i]]

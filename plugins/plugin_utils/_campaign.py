@@ -111,8 +111,10 @@ def check_inputs(args):
         problems.append("archive_access_method '%s' is not a method of this role: use full_access (the delegate gets "
                         "FullAccess on each mailbox) or application_rbac (an app gets an Application role on a "
                         "management scope)" % method)
+    warnings = []
     if method == "application_rbac":
         problems.extend(app_problems(args, scope))
+        warnings = full_access_only_warnings(args.get("full_access_only"))
     elif args.get("action") == "verify":
         problems.append("archive_access_action 'verify' proves a campaign of archive_access_method=application_rbac; "
                         "a FullAccess campaign's reports and ledger show its access")
@@ -133,7 +135,33 @@ def check_inputs(args):
                 and not os.path.isdir(os.path.expanduser(value)):
             problems.append("archive_access_%s '%s' is a file: give a directory (it is created if missing)" % (
                 key, value))
-    return {"scope": scope, "method": method}, problems
+    values = {"scope": scope, "method": method}
+    if warnings:
+        values["warnings"] = warnings
+    return values, problems
+
+
+# Variables of the role that only archive_access_method=full_access reads, with their defaults.
+FULL_ACCESS_ONLY = {"revoke_all": False, "acl_limit_action": "stop", "check_acl_limit": False, "automapping": False}
+
+
+def full_access_only_warnings(given):
+    """One warning naming the FullAccess-only variables set to other than their defaults (application_rbac ignores
+    them), or none."""
+    changed = []
+    for key, default in FULL_ACCESS_ONLY.items():
+        value = (given or {}).get(key)
+        if value is None or value == "":
+            continue
+        if isinstance(default, bool):
+            value = str(value).strip().lower() in ("true", "yes", "on", "1")
+        if value != default:
+            changed.append("archive_access_%s=%s" % (key, str(value).lower() if isinstance(value, bool) else value))
+    if not changed:
+        return []
+    return ["archive_access_method=application_rbac ignores %s: %s only for archive_access_method=full_access (an "
+            "app's access has no access control entries on the mailboxes, and its revoke removes exactly what its "
+            "ledger records)" % (", ".join(changed), "it applies" if len(changed) == 1 else "they apply")]
 
 
 class _Problems(list):

@@ -152,9 +152,14 @@ def test_grant_by_filter_proves_the_scope_reruns_without_writes_and_revoke_keeps
     assert ledger(tmp_path).closed is not None
 
     emulator.reset_counters()
-    again = run_playbook("revoke_archive_access", tenant, values)
+    # FullAccess-only variables do nothing here: one warning names them
+    again = run_playbook("revoke_archive_access", tenant, dict(values, archive_access_revoke_all=True,
+                                                               archive_access_acl_limit_action="skip"))
     assert again.returncode == 0, again
     assert "is closed" in again.output and writes(tenant) == 0
+    assert " ".join(again.output.split()).count(
+        "archive_access_method=application_rbac ignores archive_access_revoke_all=true, "
+        "archive_access_acl_limit_action=skip") == 1
 
 
 def test_a_scope_by_identities_marks_its_mailboxes_and_the_revoke_removes_all_the_campaign_created(
@@ -197,6 +202,19 @@ def test_a_scope_by_identities_marks_its_mailboxes_and_the_revoke_removes_all_th
     assert not [a for a in assignments if a[2] == APP_OBJECT_ID]
     assert marks(tenant) == {}
     assert ledger(tmp_path).closed is not None
+
+    # the campaign removed the service principal it registered: its display name finds nothing any more, the app ID
+    # still finds the campaign (one ledger, named after the app ID, whichever way the app was named)
+    by_name = run_playbook("revoke_archive_access", tenant, dict(values, archive_access_app=APP_NAME,
+                                                                 archive_access_app_object_id=""))
+    assert by_name.returncode != 0
+    assert "archive_access_app '%s' names no service principal in Exchange Online" % APP_NAME in " ".join(
+        by_name.output.split()) and "give the app's app ID (a GUID)" in " ".join(by_name.output.split())
+    by_id = run_playbook("revoke_archive_access", tenant, dict(values, archive_access_app=APP_ID.upper()))
+    assert by_id.returncode == 0, by_id
+    assert "is closed" in by_id.output
+    (path,) = glob.glob(str(tmp_path / "data" / "*" / "app-*.ledger.jsonl"))
+    assert os.path.basename(path) == "app-%s.ledger.jsonl" % APP_ID
 
 
 def test_a_mark_attribute_used_by_someone_else_stops_the_grant_before_any_write(

@@ -93,7 +93,7 @@ def test_marks_in_the_journal_are_what_the_revoke_takes_off(tmp_path):
              {"event": "read", "kind": "custom_attribute", "state": "present", "mailbox": "e-b", "rights": []}]
     with open(plan["ledger"], "a", encoding="utf-8") as handle:
         handle.write("".join(json.dumps(line) + "\n" for line in lines))
-    revoke = app_campaign.app_plan(args(tmp_path, action="revoke", app_record=None))
+    revoke = app_campaign.app_plan(args(tmp_path, action="revoke", app_record=None, app_lookup={"app": APP}))
     assert revoke["unmark"] == ["e-a", "e-b"]  # b's write may have happened before a kill
     assert revoke["assignments"] == ["Application Mail.Read"] and revoke["remove_scope"]
     assert not revoke["remove_app"]
@@ -176,10 +176,50 @@ def test_a_proven_grant_is_complete_a_plan_is_a_plan_and_the_revoke_closes_the_c
                                   "mailboxes are out of its reach." % APP["app_id"])
     assert report["failures"] == [] and report["scope"]["changed"] == 2 and report["summary"]["added"] == 2
 
-    revoke = app_campaign.app_plan(args(tmp_path, action="revoke", app_record=None))
+    revoke = app_campaign.app_plan(args(tmp_path, action="revoke", app_record=None, app_lookup={"app": APP}))
     results = {"scope": {"changed": True, "scope": None},
                "assignments": [{"changed": True, "assignment": None}]}
     report = read_report(app_campaign.app_finish(revoke["run"], TEMPLATES, results))
     assert report["status"] == "COMPLETE" and report["campaign"]["closed"] and report["campaign"]["closed_now"]
     assert report["headline"].startswith("Everything campaign %s created for" % plan["campaign"])
     assert report["proof"] is None and report["scope"]["proven_in"] is None
+
+
+NOT_FOUND = {"failed": False, "msg": "app 'x' has no service principal in Exchange Online: ..."}
+
+
+def test_the_ledger_is_named_after_the_app_id_however_the_app_is_named(tmp_path):
+    by_name = app_campaign.app_plan(args(tmp_path, app="vault EXPORTER"))
+    by_id = app_campaign.app_plan(args(tmp_path, app=APP["app_id"].upper()))
+    assert by_name["ledger"] == by_id["ledger"] and by_name["campaign"] == by_id["campaign"]
+    assert os.path.basename(by_name["ledger"]) == "app-%s.ledger.jsonl" % APP["app_id"]
+    # a revoke after the service principal is gone: the app ID as given finds the campaign, and so does the object ID
+    # that the ledger records; a display name cannot
+    for given in (APP["app_id"].upper(), APP["object_id"]):
+        revoke = app_campaign.app_plan(args(tmp_path, action="revoke", app=given, app_record=None,
+                                            app_lookup=dict(NOT_FOUND)), check_mode=True)
+        assert revoke["ledger"] == by_name["ledger"] and revoke["campaign"] == by_name["campaign"]
+    with pytest.raises(campaign.CampaignError, match=r"archive_access_app 'Vault Exporter' names no service principal "
+                                                     r"in Exchange Online .* give the app's app ID \(a GUID\)"):
+        app_campaign.app_plan(args(tmp_path, action="revoke", app_record=None, app_lookup=dict(NOT_FOUND)))
+    with pytest.raises(campaign.CampaignError, match="could not be looked up in Exchange Online: HTTP 401"):
+        app_campaign.app_plan(args(tmp_path, action="revoke", app_record=None,
+                                   app_lookup={"failed": False, "msg": "HTTP 401"}))
+
+
+def test_full_access_only_variables_set_with_application_rbac_are_named_in_one_warning():
+    base = {"tenant": "t", "method": "application_rbac", "app": "Vault Exporter", "app_roles": ["Mail.Read"],
+            "mark_attribute": "CustomAttribute12", "app_scope_by": "auto"}
+    values, problems = campaign.check_inputs(dict(base, full_access_only=dict(campaign.FULL_ACCESS_ONLY)))
+    assert not problems and "warnings" not in values
+    values, problems = campaign.check_inputs(dict(base, full_access_only={
+        "revoke_all": "True", "acl_limit_action": "skip", "check_acl_limit": False, "automapping": "true"}))
+    assert not problems
+    assert values["warnings"] == [
+        "archive_access_method=application_rbac ignores archive_access_revoke_all=true, "
+        "archive_access_acl_limit_action=skip, archive_access_automapping=true: they apply only for "
+        "archive_access_method=full_access (an app's access has no access control entries on the mailboxes, and its "
+        "revoke removes exactly what its ledger records)"]
+    values, _problems = campaign.check_inputs({"tenant": "t", "delegate": "a@x", "full_access_only": {
+        "revoke_all": True}})
+    assert "warnings" not in values  # full_access reads them
