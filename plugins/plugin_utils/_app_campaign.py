@@ -568,9 +568,9 @@ def headline(report):
         return "%s holds %s on exactly the %s of the campaign, proven by Test-ServicePrincipalAuthorization; the %d " \
                "excluded mailboxes are out of its reach." % (app, roles, mailboxes(proof["expected"]),
                                                              proof["excluded"])
-    return "The scope Exchange enforces is not the campaign's set: %s holds %s on %d of the %s of the campaign, " \
-           "and reaches %d excluded mailboxes." % (app, roles, proof["in_scope"], mailboxes(proof["expected"]),
-                                                  len(proof["excluded_in_scope"]))
+    text = "The scope Exchange enforces is not the campaign's set: %s holds %s on %d of the %s of the campaign, " \
+           "and reaches %d excluded mailboxes."
+    return text % (app, roles, proof["in_scope"], mailboxes(proof["expected"]), len(proof["excluded_in_scope"]))
 
 
 def proof_text(proof):

@@ -142,8 +142,8 @@ def test_grant_by_filter_proves_the_scope_reruns_without_writes_and_revoke_keeps
     assert revoke.returncode == 0, revoke
     revoked = last_report(tmp_path, "revoke")
     assert revoked["status"] == "COMPLETE" and revoked["campaign"]["closed_now"]
-    assert revoked["headline"].startswith("Everything campaign %s created for %s" % (report["campaign"]["id"],
-                                                                                   APP_NAME))
+    assert revoked["headline"].startswith("Everything campaign %s created for %s" % (
+        report["campaign"]["id"], APP_NAME))
     state, scopes, assignments = campaign_objects(emulator, tenant)
     assert set(scopes) >= {"Legal before"} and not [n for n in scopes if n.startswith("Archive campaign ")]
     assert [a for a in assignments if a[2] == APP_OBJECT_ID] == [
