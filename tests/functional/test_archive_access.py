@@ -205,7 +205,7 @@ def test_doubtful_ledgers_are_refused_without_change(tenant, tmp_path, run_playb
     ledger_path = variables["archive_access_ledger"]
     lines = open(ledger_path, encoding="utf-8").read().splitlines(True)
     if damage == "corrupt":
-        lines[1] = "{not json\n"
+        lines[1] = "{not json}\n"  # a whole line that is not JSON (a torn last write, "{..." cut off, is skipped)
     elif damage == "other_delegate":
         helpdesk = tenant.recipient("helpdesk@" + tenant.domain)
         header = dict(json.loads(lines[0]), delegate=helpdesk["primary_smtp"], delegate_id=helpdesk["edoid"],
