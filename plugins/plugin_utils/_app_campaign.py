@@ -16,8 +16,8 @@ it creates, named after the campaign. The scope Exchange enforces must be the se
   (mailbox_custom_attribute, 1 write per mailbox, refused where the attribute holds another value), and the scope
   selects that value.
 
-The ledger (JSON Lines, like the FullAccess campaign's, one per app and tenant, named after the app's app ID) records what the campaign owns
-before it is written (``owns`` lines: the service principal, the scope, each assignment), the mark journal of
+The ledger (JSON Lines, like the FullAccess campaign's, one per app and tenant, named after the app's app ID)
+records what the campaign owns before it is written (``owns`` lines: the service principal, the scope, each assignment), the mark journal of
 mailbox_custom_attribute (its ``read``/``write`` lines), what a revoke removed (``removed``), each proof
 (``verified``) and the end (``closed``). A revoke removes exactly what the campaign owns: an object that existed
 before the campaign is never in an ``owns`` line (the scope's and the assignments' names carry the campaign's ID;
