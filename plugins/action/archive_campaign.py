@@ -99,7 +99,7 @@ class ActionModule(ActionBase):
                 result.update(app_plan(args, check_mode=bool(self._task.check_mode)))
             elif step == "app_finish":
                 result.update(app_finish(args["run"], args["templates"], args.get("results") or {},
-                                         stopped=args.get("stopped") or None))
+                                         stopped=args.get("stopped") or None, publish=args["publish"]))
             elif step == "record":
                 identities = task_vars.get(args["identities_from"]) if args.get("identities_from") else None
                 outcome = task_vars.get(args["result_from"]) if args.get("result_from") else None

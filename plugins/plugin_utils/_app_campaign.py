@@ -27,6 +27,7 @@ the service principal is owned only when the preflight found none and the campai
 import glob
 import os
 import shutil
+import tempfile
 import time
 import uuid
 
@@ -55,7 +56,9 @@ from ansible_collections.m365.exchange.plugins.plugin_utils._ledger import (
     LedgerWriter,
     _events,
     mailbox_id,
+    pack_mailboxes,
     timestamp,
+    unpack_mailboxes,
     utc_now,
 )
 
@@ -184,16 +187,18 @@ def app_ledger_path(args, app_id):
 
 
 def revoke_ledger_path(args):
-    """The ledger a revoke reads. Exchange resolves archive_access_app to the app (``app_lookup``: the preflight's
-    app_access_info result); when it has no service principal for it any more (the campaign may have removed the one
-    it registered), archive_access_app must be a GUID: the app ID, or the object ID of the service principal that a
-    ledger of this tenant names. A display name that resolves to nothing cannot find a campaign."""
-    if args.get("ledger"):
-        return app_ledger_path(args, None)
+    """The ledger a revoke reads, and the IDs (app ID, object ID) the app is known by. Exchange resolves
+    archive_access_app to the app (``app_lookup``: the preflight's app_access_info result); when it has no service
+    principal for it any more (the campaign may have removed the one it registered), archive_access_app must be a GUID:
+    the app ID, or the object ID of the service principal that a ledger of this tenant (or a published campaign)
+    names. A display name that resolves to nothing cannot find a campaign."""
     lookup = args.get("app_lookup") or {}
     app = lookup.get("app") or {}
     if app.get("app_id"):
-        return app_ledger_path(args, app["app_id"])
+        ids = set(str(app.get(k) or "").lower() for k in ("app_id", "object_id")) - {""}
+        return app_ledger_path(args, app["app_id"]), ids
+    if args.get("ledger"):
+        return app_ledger_path(args, None), set()
     given = str(args.get("app") or "").strip()
     message = str(lookup.get("msg") or "")
     if message and "has no service principal" not in message:
@@ -211,8 +216,60 @@ def revoke_ledger_path(args):
         except LedgerError:
             continue
         if state is not None and given == str(state.header.get("app_object_id") or "").lower():
-            return path  # the object ID of the service principal the campaign knew
-    return app_ledger_path(args, given)
+            return path, {given, str(state.header.get("app_id") or "").lower()}
+    published = _published(args, {given})
+    if published is not None:
+        return app_ledger_path(args, published["app_id"]), {given, str(published["app_id"]).lower()}
+    return app_ledger_path(args, given), {given}
+
+
+# ---- what an AWX job publishes (set_stats) -------------------------------------------------------------------------
+#
+# No file survives between the jobs of an AWX workflow: a grant publishes its campaign in archive_access_campaigns,
+# under "<tenant>/app-<app ID>" (a FullAccess campaign is under "<tenant>"), and the revoke job that receives it
+# writes the ledger from it when it has none.
+
+
+def published_key(tenant, app_id):
+    return "%s/app-%s" % (str(tenant).lower(), str(app_id).lower())
+
+
+def published_app_campaign(state):
+    """What an application_rbac grant (or the revoke that closed the campaign) publishes for the next AWX job."""
+    header = state.header
+    return {"method": METHOD, "id": state.id, "tenant": header.get("tenant"), "app": header.get("app"),
+            "app_id": header.get("app_id"), "app_object_id": header.get("app_object_id"), "how": header.get("how"),
+            "scope_name": state.scope_name, "mark": state.mark, "created": header.get("created"),
+            "owned": [dict(o) for o in state.open_objects()], "marked": pack_mailboxes(state.marked()),
+            "closed": (state.closed or {}).get("at")}
+
+
+def _published(args, ids):
+    for value in (args.get("campaigns") or {}).values():
+        if isinstance(value, dict) and value.get("method") == METHOD and \
+                str(value.get("tenant") or "").lower() == str(args["tenant"]).lower() and \
+                ids & set(str(value.get(k) or "").lower() for k in ("app_id", "app_object_id")):
+            return value
+    return None
+
+
+def _ledger_from_published(path, published):
+    """The ledger of a published campaign, written where this job's revoke reads and records it."""
+    private_dir(os.path.dirname(path))
+    writer = LedgerWriter(path)
+    writer.create({"event": "campaign", "version": LEDGER_VERSION, "method": METHOD, "id": published["id"],
+                   "tenant": str(published["tenant"]).lower(), "app": published.get("app"),
+                   "app_id": published.get("app_id"), "app_object_id": published.get("app_object_id"),
+                   "how": published.get("how"), "scope_name": published.get("scope_name"),
+                   "mark": published.get("mark"), "created": published.get("created"), "source": "published"})
+    at = timestamp()
+    events = [dict(o, event="owns", at=at) for o in published.get("owned") or []]
+    # each marked mailbox as the mark journal's read of it: the revoke reads it again before it takes the mark off
+    events += [{"event": "read", "kind": "custom_attribute", "state": "present", "mailbox": ident, "rights": [],
+                "at": at} for ident in unpack_mailboxes(published.get("marked"))]
+    if published.get("closed"):
+        events.append({"event": "closed", "at": published["closed"], "source": "published"})
+    writer.append(events)
 
 
 # ---- the plan ----------------------------------------------------------------------------------------------------
@@ -239,8 +296,16 @@ def app_plan(args, check_mode=False):
     """The plan of a grant, revoke or verify by RBAC for Applications, and its ledger opened (not in check mode)."""
     action = args["action"]
     if action == "revoke":
-        path = revoke_ledger_path(args)
+        path, ids = revoke_ledger_path(args)
+        published = _published(args, ids) if not os.path.exists(path) else None
+        if published is not None and not check_mode:
+            _ledger_from_published(path, published)
         state = read_app_ledger(path, tenant=args["tenant"])
+        if state is None and published is not None:  # check mode: the published campaign, not written here
+            with tempfile.TemporaryDirectory() as scratch:
+                _ledger_from_published(os.path.join(scratch, "published.ledger.jsonl"), published)
+                state = read_app_ledger(os.path.join(scratch, "published.ledger.jsonl"))
+            state.path = path
         app = {"app_id": state.header.get("app_id"), "object_id": state.header.get("app_object_id"),
                "display_name": state.header.get("app")} if state is not None else {"app_id": args.get("app")}
         return _revoke_plan(args, app, path, state, check_mode)
@@ -430,7 +495,7 @@ def ews_line(ews):
 # ---- the end of a run --------------------------------------------------------------------------------------------
 
 
-def app_finish(run, templates, results, stopped=None):
+def app_finish(run, templates, results, stopped=None, publish=True):
     """Record what the run did in the ledger, check the proof, write the reports. Returns archive_access_result."""
     saved = read_json(os.path.join(run["work"], "plan.json"))
     plan, addresses, excluded = saved["plan"], saved["addresses"], saved["excluded"]
@@ -533,7 +598,10 @@ def app_finish(run, templates, results, stopped=None):
     report["writes"] = writes["objects"]
     report["reports"] = write_reports(report, run_for_reports(run, action), templates)
     result = public_result(report)
-    result.update(published=None, changed=bool(writes["count"]), proof=proof, writes=writes["objects"],
+    published = None
+    if publish and not check_mode and state is not None and (action == "grant" or closed_now):
+        published = {published_key(run["tenant"], state.header.get("app_id")): published_app_campaign(state)}
+    result.update(published=published, changed=bool(writes["count"]), proof=proof, writes=writes["objects"],
                   lines=summary_lines(report)[:2] + ["%s: %s" % (d["label"], d["value"]) for d in details]
                   + summary_lines(report)[2:])
     shutil.rmtree(run["work"], ignore_errors=True)

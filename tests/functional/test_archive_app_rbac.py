@@ -11,9 +11,12 @@ import glob
 import json
 import os
 
+import pytest
 from exo_emulator import rbac  # pylint: disable=import-error
 
 from ansible_collections.m365.exchange.plugins.plugin_utils._app_campaign import read_app_ledger
+
+from playbook_support import BIN, collections_path, playbook_path  # pylint: disable=import-error
 
 APP_ID = "51a7c3e0-8d2b-4f6a-9c1e-3b5d7f9a1c2e"
 APP_OBJECT_ID = "9e8d7c6b-5a49-4382-a1b0-c9d8e7f6a5b4"
@@ -322,3 +325,36 @@ def test_check_mode_and_preflight_write_nothing_and_leave_no_ledger(emulator, te
     assert writes(tenant) == 0
     assert not glob.glob(str(tmp_path / "data" / "*" / "app-*.ledger.jsonl"))
     assert not [n for n in campaign_objects(emulator, tenant)[1] if n.startswith("Archive campaign ")]
+
+
+def test_awx_workflow_passes_an_app_campaign_through_set_stats(emulator, tenant, tmp_path, monkeypatch):
+    """A grant job publishes the campaign; the revoke job, with no ledger file and the campaign's service principal
+    named by its app ID, removes exactly what the campaign created and publishes it closed."""
+    ansible_runner = pytest.importorskip("ansible_runner")
+    seed(emulator, tenant, pre_existing_scope=True)
+    monkeypatch.setenv("PATH", BIN + os.pathsep + os.environ.get("PATH", ""))
+    envvars = dict(tenant.env(), ANSIBLE_COLLECTIONS_PATH=collections_path())
+    values = variables(tenant, tmp_path, archive_access_scope={"identities": ["legal.hold@" + tenant.domain,
+                                                                               "info@" + tenant.domain]})
+
+    def job(name, playbook, extravars):
+        (tmp_path / name).mkdir()
+        run = ansible_runner.run(private_data_dir=str(tmp_path / name), playbook=playbook_path(playbook),
+                                 extravars=extravars, envvars=envvars, quiet=True)
+        assert run.status == "successful", name
+        (stats,) = [e for e in run.events if e.get("event") == "playbook_on_stats"]
+        return stats["event_data"]["artifact_data"]
+
+    artifacts = job("grant-job", "grant_archive_access", values)
+    key = "%s/app-%s" % (tenant.domain, APP_ID)
+    published = artifacts["archive_access_campaigns"][key]
+    assert published["id"] == ledger(tmp_path).id and published["how"] == "mark"
+    assert len(marks(tenant)) == 2
+
+    os.remove(glob.glob(str(tmp_path / "data" / "*" / "app-*.ledger.jsonl"))[0])  # no file survives between jobs
+    revoked = job("revoke-job", "revoke_archive_access", dict(values, archive_access_app=APP_ID, **artifacts))
+    _state, scopes, assignments = campaign_objects(emulator, tenant)
+    assert not [n for n in scopes if n.startswith("Archive campaign ")] and marks(tenant) == {}
+    assert [a[0] for a in assignments if a[2] == APP_OBJECT_ID] == ["Legal reader before"]
+    assert revoked["archive_access_campaigns"][key]["closed"]
+    assert last_report(tmp_path, "revoke")["status"] == "COMPLETE"

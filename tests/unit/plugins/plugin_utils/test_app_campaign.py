@@ -223,3 +223,35 @@ def test_full_access_only_variables_set_with_application_rbac_are_named_in_one_w
     values, _problems = campaign.check_inputs({"tenant": "t", "delegate": "a@x", "full_access_only": {
         "revoke_all": True}})
     assert "warnings" not in values  # full_access reads them
+
+
+def test_a_published_campaign_is_what_a_revoke_job_without_the_ledger_removes(tmp_path):
+    scope = dict(campaign.SCOPE_DEFAULTS, identities=["a@x", "b@x"])
+    plan = app_campaign.app_plan(args(tmp_path, scope=scope))
+    with open(plan["ledger"], "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"event": "write", "kind": "custom_attribute", "state": "present", "mailbox": "e-a",
+                                 "action": "added", "rights": [plan["mark"]["value"]]}) + "\n")
+    granted = app_campaign.app_finish(plan["run"], TEMPLATES, proven(plan))
+    ((key, published),) = granted["published"].items()
+    assert key == "contoso/app-%s" % APP["app_id"] and published["id"] == plan["campaign"]
+    assert json.loads(json.dumps(published)) == published  # set_stats carries JSON
+    # the revoke job: another machine, no ledger, the service principal gone: the app ID finds the published campaign
+    job = args(tmp_path / "job", action="revoke", app=APP["app_id"], app_record=None, app_lookup=dict(NOT_FOUND),
+               scope=scope, campaigns={"contoso": {"id": "a FullAccess campaign"}, key: published})
+    assert app_campaign.app_plan(dict(job), check_mode=True)["unmark"] == ["e-a"]
+    assert not os.path.exists(app_campaign.app_ledger_path(job, APP["app_id"]))  # check mode writes nothing
+    revoke = app_campaign.app_plan(dict(job))
+    assert revoke["campaign"] == plan["campaign"] and revoke["scope_name"] == plan["scope_name"]
+    assert revoke["assignments"] == ["Application Mail.Read"] and revoke["remove_scope"] and revoke["unmark"] == [
+        "e-a"]
+    results = {"scope": {"changed": True, "scope": None}, "assignments": [{"changed": True, "assignment": None}],
+               "unmark": {"summary": {"removed": 1}}}
+    with open(revoke["ledger"], "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"event": "write", "kind": "custom_attribute", "state": "absent", "mailbox": "e-a",
+                                 "action": "removed", "rights": []}) + "\n")
+    closed = app_campaign.app_finish(revoke["run"], TEMPLATES, results)
+    assert closed["status"] == "COMPLETE" and closed["published"][key]["closed"]
+    # a later job of the workflow that receives the closed campaign changes nothing
+    later = app_campaign.app_plan(args(tmp_path / "later", action="revoke", app=APP["app_id"], app_record=None,
+                                       app_lookup=dict(NOT_FOUND), campaigns=closed["published"]))
+    assert later["closed"] and "is closed" in later["msg"]
