@@ -334,8 +334,8 @@ def test_awx_workflow_passes_an_app_campaign_through_set_stats(emulator, tenant,
     seed(emulator, tenant, pre_existing_scope=True)
     monkeypatch.setenv("PATH", BIN + os.pathsep + os.environ.get("PATH", ""))
     envvars = dict(tenant.env(), ANSIBLE_COLLECTIONS_PATH=collections_path())
-    values = variables(tenant, tmp_path, archive_access_scope={"identities": ["legal.hold@" + tenant.domain,
-                                                                               "info@" + tenant.domain]})
+    chosen = ["legal.hold@" + tenant.domain, "info@" + tenant.domain]
+    values = variables(tenant, tmp_path, archive_access_scope={"identities": chosen})
 
     def job(name, playbook, extravars):
         (tmp_path / name).mkdir()
