@@ -332,6 +332,7 @@ class FaultLab:
         process = subprocess.Popen(  # pylint: disable=consider-using-with
             cmd, cwd=run_dir, env=self.environment(connection, extra), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        process.run_marker = vars_file  # on the command line of the run's every ansible-playbook process
         return process, result_dir, time.monotonic()
 
     def run(self, playbook, variables=None, connection=None, env=None, args=(), timeout=300.0, kill_after=None):
@@ -411,8 +412,31 @@ def signal_group(process):
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    # A worker forked while the tree was being frozen escapes it (it calls setsid() and its parent is gone): it
+    # would block for ever on the result pipe nobody reads. The run's vars file on its command line finds it.
+    for pid in _running_with(getattr(process, "run_marker", None)):
+        _signal(pid, signal.SIGKILL)
+        frozen.append(pid)
     process.killed_tree = frozen
     return frozen
+
+
+def _running_with(marker):
+    """Pids of the live processes whose command line holds marker (none without a marker)."""
+    if not marker:
+        return []
+    needle = marker.encode("utf-8")
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                if needle in handle.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
 
 
 def _alive(pid):
@@ -428,6 +452,9 @@ def kill_group(process):
     """Kill a run's whole process tree (see signal_group) and wait until every process of it is gone."""
     killed = set(signal_group(process)) if process.poll() is None else set()
     killed.update(getattr(process, "killed_tree", ()))
+    for pid in _running_with(getattr(process, "run_marker", None)):  # what outlived an earlier signal_group
+        _signal(pid, signal.SIGKILL)
+        killed.add(pid)
     deadline = time.monotonic() + 10.0
     while time.monotonic() < deadline:
         if process.poll() is None:
