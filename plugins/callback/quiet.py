@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: quiet
 type: stdout
 short_description: One line per step, failures in full
-version_added: 0.1.0
+version_added: 1.0.0
 author:
   - m365.exchange developers (@m365-exchange)
 description:

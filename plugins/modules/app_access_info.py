@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: app_access_info
 short_description: Which mailboxes an app reaches through RBAC for Applications (Test-ServicePrincipalAuthorization)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Runs C(Test-ServicePrincipalAuthorization) for an app on each of many mailboxes and returns, for each mailbox, the
     Application roles the app holds and whether the mailbox is in the scope of each (C(InScope)), with a summary of

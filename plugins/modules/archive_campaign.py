@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: archive_campaign
 short_description: The controller-side steps of the archive_access role (ledger, chunk records, reports)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Used by the P(m365.exchange.archive_access#role) role; it talks to no service and changes no mailbox. Use the role
     (or its playbooks) rather than this action.

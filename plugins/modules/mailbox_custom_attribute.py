@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: mailbox_custom_attribute
 short_description: Set or take away a value of a custom attribute (CustomAttribute1-15) on many Exchange Online mailboxes
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Ensures that one of a mailbox's custom attributes (C(CustomAttribute1) to C(CustomAttribute15), like
     C(Set-Mailbox -CustomAttribute12)) holds a value, or no longer holds it, on one mailbox or on many thousands of

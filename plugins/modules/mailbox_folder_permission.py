@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: mailbox_folder_permission
 short_description: Grant, change or remove a folder permission (calendar sharing, delegates) on many mailboxes
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Ensures that a user has a given role on a folder of one mailbox or of many thousands of mailboxes in a single
     task, or no entry at all, like C(Add-MailboxFolderPermission), C(Set-MailboxFolderPermission) and

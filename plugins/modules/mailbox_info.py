@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: mailbox_info
 short_description: Select Exchange Online mailboxes and read their permissions
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Selects mailboxes by identity, by type, by an OPATH filter evaluated by Exchange, or by the membership of a group,
     like C(Get-Mailbox), and optionally reads their permissions like C(Get-MailboxPermission), who may send as them

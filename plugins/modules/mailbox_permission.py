@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: mailbox_permission
 short_description: Grant or revoke Exchange Online mailbox permissions (Add-MailboxPermission) on many mailboxes
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Ensures that a trustee has, or has not, the given access rights on one mailbox or on many thousands of mailboxes
     in a single task, like C(Add-MailboxPermission) and C(Remove-MailboxPermission) but idempotent.

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: mailbox_send_on_behalf
 short_description: Add or remove a SendOnBehalf delegate (GrantSendOnBehalfTo) on many Exchange Online mailboxes
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Ensures that a delegate is, or is not, among the recipients allowed to send on behalf of a mailbox (the
     C(GrantSendOnBehalfTo) property, like C(Set-Mailbox -GrantSendOnBehalfTo)) on one mailbox or on many thousands of

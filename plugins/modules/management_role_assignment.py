@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: management_role_assignment
 short_description: Assign an Application role to an app in Exchange Online (New-ManagementRoleAssignment -App)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Ensures that an app holds, or does not hold, an Application role of RBAC for Applications on the mailboxes of a
     management scope (or of the whole organization), like C(New-ManagementRoleAssignment -App) and

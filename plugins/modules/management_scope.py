@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: management_scope
 short_description: Manage an Exchange Online management scope with a recipient filter (New-ManagementScope)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Ensures that a management scope exists with the given recipient filter, or does not exist, like
     C(New-ManagementScope), C(Set-ManagementScope) and C(Remove-ManagementScope) but idempotent.

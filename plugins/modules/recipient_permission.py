@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: recipient_permission
 short_description: Grant or revoke SendAs (Add-RecipientPermission) on many Exchange Online recipients
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Ensures that a trustee has, or has not, the SendAs permission on one recipient or on many thousands of recipients
     in a single task, like C(Add-RecipientPermission) and C(Remove-RecipientPermission) but idempotent.

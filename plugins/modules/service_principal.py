@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: service_principal
 short_description: Register an app in Exchange Online for RBAC for Applications (New-ServicePrincipal)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Ensures that an app (an Entra ID app registration and its enterprise application) is, or is not, registered as a
     service principal in Exchange Online, like C(New-ServicePrincipal), C(Set-ServicePrincipal) and
