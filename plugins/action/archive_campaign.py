@@ -83,6 +83,8 @@ class ActionModule(ActionBase):
         del tmp
         _validation, args = self.validate_argument_spec(ARGUMENT_SPEC)
         step = args["step"]
+        if args.get("selected_from"):
+            args["selected"] = (task_vars.get(args["selected_from"]) or {}).get("mailboxes") or []
         try:
             if step == "validate":
                 values, problems = check_inputs(args)
@@ -90,12 +92,8 @@ class ActionModule(ActionBase):
                     raise CampaignError("Invalid input, nothing was changed: %s" % "; ".join(problems))
                 result.update(values)
             elif step == "plan":
-                if args.get("selected_from"):
-                    args["selected"] = (task_vars.get(args["selected_from"]) or {}).get("mailboxes") or []
                 result.update(plan(args, check_mode=bool(self._task.check_mode)))
             elif step == "app_plan":
-                if args.get("selected_from"):
-                    args["selected"] = (task_vars.get(args["selected_from"]) or {}).get("mailboxes") or []
                 result.update(app_plan(args, check_mode=bool(self._task.check_mode)))
             elif step == "app_finish":
                 result.update(app_finish(args["run"], args["templates"], args.get("results") or {},

@@ -57,6 +57,7 @@ from ansible_collections.m365.exchange.plugins.plugin_utils._ledger import (
     _events,
     mailbox_id,
     pack_mailboxes,
+    read_header,
     timestamp,
     unpack_mailboxes,
     utc_now,
@@ -130,16 +131,8 @@ def read_app_ledger(path, tenant=None, app=None):
     except (OSError, UnicodeDecodeError) as exc:
         raise LedgerError("cannot read the ledger %s: %s" % (path, exc))
     events = _events(lines, path)
-    first = next(events, None)
-    if first is None or first[1].get("event") != "campaign" or first[1].get("method") != METHOD:
-        raise LedgerError("%s is not the ledger of an archive-access campaign by RBAC for Applications" % path)
-    header = first[1]
-    if header.get("version") != LEDGER_VERSION:
-        raise LedgerError("%s has ledger version %r; this collection reads version %d" % (
-            path, header.get("version"), LEDGER_VERSION))
-    if tenant and str(header.get("tenant", "")).lower() != str(tenant).lower():
-        raise LedgerError("%s belongs to tenant '%s', not '%s': refusing to use another campaign's ledger" % (
-            path, header.get("tenant"), tenant))
+    header = read_header(events, path, tenant, method=METHOD,
+                         what="the ledger of an archive-access campaign by RBAC for Applications")
     if app and str(header.get("app_object_id", "")).lower() != str(app.get("object_id") or "").lower():
         raise LedgerError("%s belongs to the app %s (object ID %s), not %s: refusing to use another campaign's "
                           "ledger" % (path, header.get("app"), header.get("app_object_id"), app.get("object_id")))

@@ -908,11 +908,6 @@ def skip_reason(error, action="grant"):
     return (text or "skipped without a reason", PROBLEM, "Fix the cause.")
 
 
-def reason_of(error):
-    """A short reason that groups skipped mailboxes."""
-    return skip_reason(error)[0]
-
-
 def gone_reason(error):
     """Why a revoke found a mailbox gone."""
     text = str(error or "")

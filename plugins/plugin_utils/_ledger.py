@@ -199,15 +199,8 @@ def parse_ledger(text, path="the ledger", tenant=None, delegate=None):
 def parse_lines(lines, path="the ledger", tenant=None, delegate=None):
     """parse_ledger over an iterable of lines (each line is applied as it is read)."""
     events = _events(lines, path)
-    first = next(events, None)
-    if first is None or first[1].get("event") != "campaign":
-        raise LedgerError("%s does not start with a campaign header: it is not an archive-access ledger" % path)
-    header = first[1]
-    if header.get("version") != LEDGER_VERSION:
-        raise LedgerError("%s has ledger version %r; this collection reads version %d (write a new campaign with a "
-                          "grant, after revoking the old one with the collection version that wrote it)" % (
-                              path, header.get("version"), LEDGER_VERSION))
-    check_owner(header, path, tenant, delegate)
+    header = read_header(events, path, tenant)
+    check_owner(header, path, delegate=delegate)
     rights = set(header.get("access_rights") or ["FullAccess"])
     trustee_guid = str(header.get("delegate_guid") or "").lower()
     mailboxes = {}
@@ -268,6 +261,21 @@ def _events(lines, path):
         return LedgerError("%s is corrupt at line %d: %s. Restore it from a backup; a revoke without it would not "
                            "know which access the campaign added" % (path, number, what))
     return read_events(lines, corrupt)
+
+
+def read_header(events, path, tenant=None, method=None, what="an archive-access ledger"):
+    """The header of a campaign ledger, the first of `events` (from _events): a campaign of `method` (FullAccess
+    headers name none), in the format this collection reads, of this tenant; LedgerError otherwise."""
+    first = next(events, None)
+    header = first[1] if first is not None else {}
+    if header.get("event") != "campaign" or (method and header.get("method") != method):
+        raise LedgerError("%s does not start with a campaign header: it is not %s" % (path, what))
+    if header.get("version") != LEDGER_VERSION:
+        raise LedgerError("%s has ledger version %r; this collection reads version %d (write a new campaign with a "
+                          "grant, after revoking the old one with the collection version that wrote it)" % (
+                              path, header.get("version"), LEDGER_VERSION))
+    check_owner(header, path, tenant)
+    return header
 
 
 def check_owner(header, path, tenant=None, delegate=None):
